@@ -1,0 +1,411 @@
+package dev.amb.core;
+
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.amb.core.codec.JacksonPayloadCodec;
+import dev.amb.core.codec.PayloadCodec;
+import dev.amb.core.spi.AdapterContext;
+import dev.amb.core.spi.BrokerAdapter;
+import dev.amb.core.spi.BrokerConsumer;
+import dev.amb.core.spi.BrokerHealth;
+import dev.amb.core.spi.Capability;
+import dev.amb.core.spi.ConsumerSpec;
+import dev.amb.core.spi.DeliveryInterceptor;
+import dev.amb.core.spi.Envelope;
+import dev.amb.core.spi.PublishInterceptor;
+
+/**
+ * The bus: validates and encodes what is published, hands envelopes to the backend, and runs
+ * the same delivery pipeline (expiry, decoding, retries, dead letters, replies) for every
+ * subscription whatever the backend.
+ */
+public final class DefaultMessageBus implements MessageBus {
+
+	private static final System.Logger logger = System.getLogger(DefaultMessageBus.class.getName());
+
+	/** Topics counted one by one for monitoring; any further topic is counted under {@value #OTHER_TOPICS}. */
+	static final int MAX_TRACKED_TOPICS = 1024;
+
+	static final String OTHER_TOPICS = "(other)";
+
+	private final BrokerAdapter adapter;
+
+	private final PayloadCodec codec;
+
+	private final int maxPayloadBytes;
+
+	private final String source;
+
+	private final Duration drainTimeout;
+
+	private final List<PublishInterceptor> publishInterceptors;
+
+	private final List<DeliveryInterceptor> deliveryInterceptors;
+
+	private final BusCounters counters = new BusCounters();
+
+	private final LongAdder deadLetterLosses = new LongAdder();
+
+	private final ConcurrentHashMap<String, LongAdder> publishedByTopic = new ConcurrentHashMap<>();
+
+	private final Map<String, ManagedSubscription> subscriptions = Collections.synchronizedMap(new LinkedHashMap<>());
+
+	private final AtomicInteger subscriptionSequence = new AtomicInteger();
+
+	private final ReplyRouter replies;
+
+	private final AtomicBoolean closed = new AtomicBoolean();
+
+	private DefaultMessageBus(Builder builder) {
+		this.adapter = Objects.requireNonNull(builder.adapter, "a BrokerAdapter is required");
+		this.codec = builder.codec;
+		this.maxPayloadBytes = builder.maxPayloadBytes;
+		this.source = builder.source;
+		this.drainTimeout = builder.drainTimeout;
+		this.publishInterceptors = List.copyOf(builder.publishInterceptors);
+		this.deliveryInterceptors = List.copyOf(builder.deliveryInterceptors);
+		this.replies = new ReplyRouter(this, "_amb.reply." + UUID.randomUUID().toString().replace("-", ""));
+		this.adapter.start(new AdapterContext(this.counters));
+	}
+
+	public static Builder builder() {
+		return new Builder();
+	}
+
+	@Override
+	public CompletableFuture<UUID> publish(String topic, Object payload, PublishOptions options) {
+		Topics.validateTopic(topic);
+		Objects.requireNonNull(options, "options must not be null; use PublishOptions.DEFAULTS");
+		return publishValidated(topic, payload, options, options.getCorrelationId(), options.getReplyTo());
+	}
+
+	CompletableFuture<UUID> publishValidated(String topic, Object payload, PublishOptions options,
+			String correlationId, String replyTo) {
+		ensureOpen();
+		if (payload == null) {
+			throw new InvalidMessageException("Payload of a message to '" + topic
+					+ "' is null; publish a value (an empty record or map where there is nothing to say)");
+		}
+		Map<String, String> headers = options.getHeaders();
+		PublishInterceptor.Completion[] completions = null;
+		if (!this.publishInterceptors.isEmpty()) {
+			headers = new LinkedHashMap<>(headers);
+			completions = new PublishInterceptor.Completion[this.publishInterceptors.size()];
+			for (int i = 0; i < completions.length; i++) {
+				completions[i] = this.publishInterceptors.get(i).beforePublish(topic, headers);
+			}
+		}
+		byte[] bytes = this.codec.encode(payload);
+		if (bytes.length > this.maxPayloadBytes) {
+			throw new MessageTooLargeException("Payload of a message to '" + topic + "' is " + bytes.length
+					+ " bytes encoded; the limit (amb.max-payload-size) is " + this.maxPayloadBytes + " bytes");
+		}
+		long now = System.currentTimeMillis();
+		Duration ttl = options.getTtl();
+		Envelope envelope = new Envelope(MessageIds.next(now), topic, options.getKey(), options.getPriority(), now,
+				(options.getSource() != null) ? options.getSource() : this.source, this.codec.contentType(payload),
+				correlationId, replyTo, (ttl != null) ? now + ttl.toMillis() : 0, headers, bytes);
+		CompletableFuture<UUID> result = send(envelope);
+		if (completions != null) {
+			PublishInterceptor.Completion[] callbacks = completions;
+			result.whenComplete((id, failure) -> {
+				for (PublishInterceptor.Completion callback : callbacks) {
+					if (callback != null) {
+						callback.onComplete(failure);
+					}
+				}
+			});
+		}
+		return result;
+	}
+
+	private CompletableFuture<UUID> send(Envelope envelope) {
+		CompletableFuture<Void> sent = this.adapter.send(envelope);
+		if (sent.isDone() && !sent.isCompletedExceptionally()) {
+			recordPublished(envelope.topic());
+			return CompletableFuture.completedFuture(envelope.id());
+		}
+		return sent.thenApply((ignored) -> {
+			recordPublished(envelope.topic());
+			return envelope.id();
+		});
+	}
+
+	private void recordPublished(String topic) {
+		this.counters.published.increment();
+		LongAdder perTopic = this.publishedByTopic.get(topic);
+		if (perTopic == null) {
+			String counted = (this.publishedByTopic.size() < MAX_TRACKED_TOPICS) ? topic : OTHER_TOPICS;
+			perTopic = this.publishedByTopic.computeIfAbsent(counted, (name) -> new LongAdder());
+		}
+		perTopic.increment();
+	}
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T> Subscription subscribe(String pattern, Type payloadType, MessageHandler<T> handler,
+			SubscribeOptions options) {
+		Objects.requireNonNull(handler, "handler must not be null");
+		MessageHandler<Object> untyped = (MessageHandler<Object>) handler;
+		return register(pattern, payloadType, (message) -> {
+			untyped.handle(message);
+			return null;
+		}, options);
+	}
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T, R> Subscription respond(String pattern, Type payloadType, RequestHandler<T, R> handler,
+			SubscribeOptions options) {
+		Objects.requireNonNull(handler, "handler must not be null");
+		return register(pattern, payloadType, (RequestHandler<Object, Object>) (RequestHandler<?, ?>) handler,
+				options);
+	}
+
+	Subscription register(String pattern, Type payloadType, RequestHandler<Object, Object> handler,
+			SubscribeOptions options) {
+		ensureOpen();
+		TopicPattern topicPattern = TopicPattern.compile(pattern);
+		Objects.requireNonNull(payloadType, "payloadType must not be null");
+		Objects.requireNonNull(options, "options must not be null; use SubscribeOptions.DEFAULTS");
+		if (topicPattern.isWildcard() && !this.adapter.capabilities().contains(Capability.WILDCARDS)) {
+			throw new UnsupportedCapabilityException("The " + this.adapter.name()
+					+ " backend does not support wildcard subscriptions such as '" + pattern + "'");
+		}
+		String id = (options.getName() != null) ? options.getName()
+				: "subscription-" + this.subscriptionSequence.incrementAndGet();
+		SubscriptionDispatcher dispatcher = new SubscriptionDispatcher(this, id, options.getGroup(), payloadType,
+				handler, options);
+		ConsumerSpec spec = new ConsumerSpec(id, topicPattern, options.getGroup(), options.getConcurrency(),
+				options.getLanes(), options.getBackpressure());
+		synchronized (this.subscriptions) {
+			if (this.subscriptions.containsKey(id)) {
+				throw new IllegalStateException("A subscription named '" + id + "' already exists on this bus");
+			}
+			BrokerConsumer consumer = this.adapter.subscribe(spec, dispatcher);
+			ManagedSubscription subscription = new ManagedSubscription(this, spec, options, consumer, dispatcher);
+			this.subscriptions.put(id, subscription);
+			return subscription;
+		}
+	}
+
+	@Override
+	public <R> CompletableFuture<R> request(String topic, Object payload, Class<R> replyType, Duration timeout,
+			PublishOptions options) {
+		Topics.validateTopic(topic);
+		Objects.requireNonNull(replyType, "replyType must not be null");
+		Objects.requireNonNull(timeout, "timeout must not be null");
+		if (timeout.isNegative() || timeout.isZero()) {
+			throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+		}
+		return this.replies.request(topic, payload, replyType, timeout, options);
+	}
+
+	void sendReply(Envelope request, Object reply) {
+		String correlationId = (request.correlationId() != null) ? request.correlationId() : request.id().toString();
+		publishValidated(request.replyTo(), reply, PublishOptions.DEFAULTS, correlationId, null)
+			.whenComplete((id, failure) -> {
+				if (failure != null) {
+					logger.log(System.Logger.Level.WARNING,
+							"Reply to " + request + " could not be sent to '" + request.replyTo() + "'", failure);
+				}
+				else {
+					this.counters.repliesSent.increment();
+				}
+			});
+	}
+
+	CompletableFuture<Void> sendDeadLetter(Envelope deadLetter) {
+		return this.adapter.send(deadLetter);
+	}
+
+	void recordDeadLetterLoss() {
+		this.deadLetterLosses.increment();
+	}
+
+	void unregister(ManagedSubscription subscription) {
+		this.subscriptions.remove(subscription.id());
+	}
+
+	/** @return the backend's name */
+	public String backend() {
+		return this.adapter.name();
+	}
+
+	/** @return what the backend honours */
+	public Set<Capability> capabilities() {
+		return this.adapter.capabilities();
+	}
+
+	/** @return whether the backend is reachable */
+	public BrokerHealth health() {
+		return this.adapter.health();
+	}
+
+	/** @return the counters since start */
+	public BusCounters counters() {
+		return this.counters;
+	}
+
+	/** @return messages published per topic since start (the first {@value #MAX_TRACKED_TOPICS} topics) */
+	public Map<String, Long> publishedByTopic() {
+		Map<String, Long> snapshot = new LinkedHashMap<>();
+		this.publishedByTopic.forEach((topic, count) -> snapshot.put(topic, count.sum()));
+		return snapshot;
+	}
+
+	/** @return dead letters whose own handler failed, logged and not dead-lettered again */
+	public long deadLetterLosses() {
+		return this.deadLetterLosses.sum();
+	}
+
+	/** @return the open subscriptions, in the order they were made */
+	public List<SubscriptionInfo> subscriptions() {
+		List<ManagedSubscription> open;
+		synchronized (this.subscriptions) {
+			open = new ArrayList<>(this.subscriptions.values());
+		}
+		List<SubscriptionInfo> infos = new ArrayList<>(open.size());
+		for (ManagedSubscription subscription : open) {
+			if (!subscription.isInternal()) {
+				infos.add(subscription.info());
+			}
+		}
+		return infos;
+	}
+
+	/**
+	 * A subscription by id.
+	 * @param id the id
+	 * @return the subscription, or null
+	 */
+	public Subscription subscription(String id) {
+		return this.subscriptions.get(id);
+	}
+
+	PayloadCodec codec() {
+		return this.codec;
+	}
+
+	List<DeliveryInterceptor> deliveryInterceptors() {
+		return this.deliveryInterceptors;
+	}
+
+	Duration drainTimeout() {
+		return this.drainTimeout;
+	}
+
+	boolean isClosed() {
+		return this.closed.get();
+	}
+
+	private void ensureOpen() {
+		if (this.closed.get()) {
+			throw new BusClosedException("The message bus is closed");
+		}
+	}
+
+	@Override
+	public void close() {
+		if (!this.closed.compareAndSet(false, true)) {
+			return;
+		}
+		List<ManagedSubscription> open;
+		synchronized (this.subscriptions) {
+			open = new ArrayList<>(this.subscriptions.values());
+		}
+		open.forEach(ManagedSubscription::stopRetrying);
+		for (ManagedSubscription subscription : open) {
+			subscription.close();
+		}
+		this.replies.close();
+		this.adapter.close(this.drainTimeout);
+	}
+
+	/**
+	 * Builds a {@link DefaultMessageBus}.
+	 */
+	public static final class Builder {
+
+		private BrokerAdapter adapter;
+
+		private PayloadCodec codec = new JacksonPayloadCodec();
+
+		private int maxPayloadBytes = 1024 * 1024;
+
+		private String source = "/amb";
+
+		private Duration drainTimeout = Duration.ofSeconds(30);
+
+		private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
+
+		private final List<DeliveryInterceptor> deliveryInterceptors = new ArrayList<>();
+
+		private Builder() {
+		}
+
+		/** The backend; required. */
+		public Builder adapter(BrokerAdapter adapter) {
+			this.adapter = adapter;
+			return this;
+		}
+
+		/** Payload encoding; Jackson by default. */
+		public Builder codec(PayloadCodec codec) {
+			this.codec = Objects.requireNonNull(codec, "codec must not be null");
+			return this;
+		}
+
+		/** The largest encoded payload accepted; 1 MiB by default. */
+		public Builder maxPayloadBytes(int maxPayloadBytes) {
+			if (maxPayloadBytes < 1) {
+				throw new IllegalArgumentException("maxPayloadBytes must be positive, was " + maxPayloadBytes);
+			}
+			this.maxPayloadBytes = maxPayloadBytes;
+			return this;
+		}
+
+		/** The CloudEvents source of what this bus publishes; {@code /amb} by default. */
+		public Builder source(String source) {
+			this.source = Objects.requireNonNull(source, "source must not be null");
+			return this;
+		}
+
+		/** How long closing waits for in-flight handlers; 30 s by default. */
+		public Builder drainTimeout(Duration drainTimeout) {
+			this.drainTimeout = Objects.requireNonNull(drainTimeout, "drainTimeout must not be null");
+			return this;
+		}
+
+		public Builder publishInterceptor(PublishInterceptor interceptor) {
+			this.publishInterceptors.add(Objects.requireNonNull(interceptor, "interceptor must not be null"));
+			return this;
+		}
+
+		public Builder deliveryInterceptor(DeliveryInterceptor interceptor) {
+			this.deliveryInterceptors.add(Objects.requireNonNull(interceptor, "interceptor must not be null"));
+			return this;
+		}
+
+		/** Starts the backend and returns the bus. */
+		public DefaultMessageBus build() {
+			return new DefaultMessageBus(this);
+		}
+
+	}
+
+}
