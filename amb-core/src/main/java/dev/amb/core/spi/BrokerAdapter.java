@@ -32,7 +32,9 @@ public interface BrokerAdapter {
 	CompletableFuture<Void> send(Envelope envelope);
 
 	/**
-	 * Starts consuming for one subscription.
+	 * Starts consuming for one subscription. Returns once the consumer is ready to receive (for
+	 * example, once a Kafka consumer has its partitions), so that a message published after
+	 * {@code subscribe} returns reaches it.
 	 * @param spec what to consume
 	 * @param handler the bus's side of each delivery
 	 * @return the consumer
