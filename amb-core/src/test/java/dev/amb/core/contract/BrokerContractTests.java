@@ -590,17 +590,24 @@ public abstract class BrokerContractTests {
 	void failingHandlerGetsTheMessageAgainUntilItSucceeds() {
 		String topic = topic("retry");
 		List<Integer> attempts = new CopyOnWriteArrayList<>();
+		List<Long> times = new CopyOnWriteArrayList<>();
 		AtomicInteger successes = new AtomicInteger();
+		Duration backoff = Duration.ofMillis(60);
 		this.bus.subscribe(topic, Task.class, (message) -> {
 			attempts.add(message.getDeliveryAttempt());
+			times.add(System.nanoTime());
 			if (message.getDeliveryAttempt() < 4) {
 				throw new IllegalStateException("not yet, attempt " + message.getDeliveryAttempt());
 			}
 			successes.incrementAndGet();
-		}, options().maxAttempts(4).build());
+		}, options().maxAttempts(4).backoff(new Backoff(backoff, 1.0, backoff)).build());
 		UUID id = join(this.bus.publish(topic, new Task("flaky", 1, List.of())));
 		awaitSteady(successes::get, 1);
 		assertThat(attempts).containsExactly(1, 2, 3, 4);
+		for (int i = 1; i < times.size(); i++) {
+			assertThat(Duration.ofNanos(times.get(i) - times.get(i - 1))).as("backoff before attempt " + (i + 1))
+				.isGreaterThanOrEqualTo(backoff.minusMillis(10));
+		}
 		assertThat(this.bus.counters().failed()).isEqualTo(3);
 		assertThat(this.bus.counters().retried()).isEqualTo(3);
 		assertThat(this.bus.counters().delivered()).isEqualTo(1);
@@ -1011,6 +1018,37 @@ public abstract class BrokerContractTests {
 		long deliveredAtClose = closing.counters().delivered();
 		Thread.sleep(quietPeriod().toMillis());
 		assertThat(closing.counters().delivered()).isEqualTo(deliveredAtClose);
+	}
+
+	@Test
+	void closeGivesUpOnAStuckHandlerAfterTheDrainTimeoutWithoutAcknowledgingIt() throws Exception {
+		Duration drainTimeout = Duration.ofMillis(300);
+		DefaultMessageBus closing = newBus((builder) -> builder.drainTimeout(drainTimeout));
+		String topic = topic("stuck");
+		String group = group("stuck");
+		boolean redeliverable = capabilities().contains(Capability.DURABLE_GROUPS) && sharedBackend();
+		Gate gate = gate();
+		closing.subscribe(topic, String.class, (message) -> gate.pass(),
+				options().group(redeliverable ? group : null).maxAttempts(1).build());
+		Recorder<String> deadLetters = new Recorder<>();
+		this.bus.subscribe(Topics.deadLetterTopic(topic), String.class, deadLetters);
+		join(closing.publish(topic, "never finished"));
+		gate.awaitEntered(deliveryTimeout());
+		CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
+		// Closing waits for the drain timeout, then gives up on the handler (a few seconds of slack).
+		closed.get(drainTimeout.plusSeconds(3).toMillis(), TimeUnit.MILLISECONDS);
+		assertThat(closing.counters().delivered()).as("a message whose handler never finished is not delivered")
+			.isZero();
+		assertThat(closing.counters().deadLettered()).as("shutdown is not a handler failure").isZero();
+		assertThat(closing.counters().failed()).as("shutdown is not a handler failure").isZero();
+		Thread.sleep(quietPeriod().toMillis());
+		assertThat(deadLetters.count()).isZero();
+		if (redeliverable) {
+			Recorder<String> successor = new Recorder<>();
+			this.bus.subscribe(topic, String.class, successor, options().group(group).build());
+			awaitCount(successor::count, 1);
+			assertThat(successor.payloads()).containsExactly("never finished");
+		}
 	}
 
 	// --- clause 12: bad input --------------------------------------------------------------------
