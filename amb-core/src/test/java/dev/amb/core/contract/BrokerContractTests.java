@@ -962,6 +962,29 @@ public abstract class BrokerContractTests {
 		return new Stalled(topic, subscription, gate, recorder);
 	}
 
+	@Test
+	void pausedSubscriptionHoldsMessagesUntilResumed() {
+		String topic = topic("paused");
+		Recorder<String> recorder = new Recorder<>();
+		Subscription subscription = this.bus.subscribe(topic, String.class, recorder);
+		if (!capabilities().contains(Capability.PAUSE)) {
+			assertThat(capabilities()).doesNotContain(Capability.PAUSE);
+			assertThatExceptionOfType(UnsupportedCapabilityException.class).isThrownBy(subscription::pause);
+			assumeTrue(false, "the " + this.bus.backend() + " backend declares no pause");
+		}
+		subscription.pause();
+		assertThat(subscription.isPaused()).isTrue();
+		for (int i = 0; i < 5; i++) {
+			join(this.bus.publish(topic, "m" + i, PublishOptions.key("k")));
+		}
+		awaitSteady(recorder::count, 0);
+		assertThat(state(this.bus, subscription).paused()).isTrue();
+		subscription.resume();
+		assertThat(subscription.isPaused()).isFalse();
+		awaitSteady(recorder::count, 5);
+		assertThat(recorder.payloads()).containsExactly("m0", "m1", "m2", "m3", "m4");
+	}
+
 	// --- clause 11: shutdown ---------------------------------------------------------------------
 
 	@Test
