@@ -127,6 +127,10 @@ public final class InMemoryBroker implements BrokerAdapter {
 
 	private QueueEntry[] route(String topic) {
 		synchronized (this.entries) {
+			if (this.routes.size() >= MAX_CACHED_ROUTES) {
+				// Topics can be made up at run time (one per task or per conversation): keep the cache bounded.
+				this.routes.clear();
+			}
 			List<QueueEntry> matching = new ArrayList<>();
 			for (QueueEntry entry : this.entries) {
 				if (entry.pattern.matches(topic)) {
@@ -134,10 +138,6 @@ public final class InMemoryBroker implements BrokerAdapter {
 				}
 			}
 			QueueEntry[] targets = matching.toArray(new QueueEntry[0]);
-			if (this.routes.size() >= MAX_CACHED_ROUTES) {
-				// Topics can be made up at run time (one per task or per conversation): keep the cache bounded.
-				this.routes.clear();
-			}
 			this.routes.put(topic, targets);
 			return targets;
 		}
