@@ -751,6 +751,22 @@ public abstract class BrokerContractTests {
 	}
 
 	@Test
+	void requesterMayWaitForAnotherReplyInsideAContinuation() {
+		String first = topic("first");
+		String second = topic("second");
+		this.bus.respond(first, String.class, (request) -> {
+			// Answer only once the continuation below is attached, so that the reply's thread runs it.
+			Thread.sleep(200);
+			return "A";
+		}, SubscribeOptions.DEFAULTS);
+		this.bus.respond(second, String.class, (request) -> "B", SubscribeOptions.DEFAULTS);
+		// A continuation that blocks on a second request must not hold up the delivery of that reply.
+		CompletableFuture<String> chained = this.bus.request(first, "x", String.class, deliveryTimeout())
+			.thenApply((a) -> a + join(this.bus.request(second, "y", String.class, deliveryTimeout())));
+		assertThat(join(chained)).isEqualTo("AB");
+	}
+
+	@Test
 	void repliesReachOnlyTheirOwnBusWhenTwoBusesShareTheBackend() {
 		String topic = topic("echo-two");
 		DefaultMessageBus responder = this.bus;
