@@ -91,9 +91,11 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			payload = (this.payloadType == RAW_ENVELOPE) ? envelope
 					: this.codec.decode(envelope.payload(), envelope.contentType(), this.payloadType);
 		}
-		catch (PayloadDecodingException ex) {
+		catch (RuntimeException ex) {
+			// Whatever a codec throws, the same bytes will fail the same way: dead-letter them rather
+			// than leave them to be redelivered ahead of everything behind them, forever.
 			this.counters.undecodable.increment();
-			return deadLetter(envelope, "undecodable payload: " + ex.getMessage(), ex, 0);
+			return deadLetter(envelope, "undecodable payload: " + describeDecoding(ex), ex, 0);
 		}
 		Throwable lastFailure = null;
 		for (int attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -205,6 +207,10 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	private static String describeDecoding(RuntimeException failure) {
+		return (failure instanceof PayloadDecodingException) ? failure.getMessage() : describe(failure);
 	}
 
 	private static boolean interruptedBy(Throwable failure) {
