@@ -106,13 +106,9 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				this.counters.retried.increment();
 			}
 			Message<Object> message = toMessage(envelope, payload, attempt);
+			Object reply;
 			try {
-				Object reply = invoke(message);
-				this.counters.delivered.increment();
-				if (reply != null && envelope.replyTo() != null) {
-					this.bus.sendReply(envelope, reply);
-				}
-				return Disposition.ACK;
+				reply = invoke(message);
 			}
 			catch (Throwable ex) {
 				if (this.stopping && interruptedBy(ex)) {
@@ -124,10 +120,31 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				lastFailure = ex;
 				logger.log(System.Logger.Level.DEBUG, () -> "Attempt " + message.getDeliveryAttempt() + " of "
 						+ this.maxAttempts + " failed for " + message + " in '" + this.subscriptionId + "'", ex);
+				continue;
 			}
+			this.counters.delivered.increment();
+			if (reply != null && envelope.replyTo() != null) {
+				reply(envelope, reply);
+			}
+			return Disposition.ACK;
 		}
 		return deadLetter(envelope, "handler failed " + this.maxAttempts + " time(s): " + describe(lastFailure),
 				lastFailure, this.maxAttempts);
+	}
+
+	/**
+	 * Sends a handler's reply. The request was handled, so a reply that cannot be sent (too large,
+	 * not encodable, a reply-to that is not a topic) is logged, and the handler is not run again.
+	 */
+	private void reply(Envelope request, Object reply) {
+		try {
+			Topics.validateTopic(request.replyTo());
+			this.bus.sendReply(request, reply);
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.WARNING, "Subscription '" + this.subscriptionId + "' handled " + request
+					+ " but could not send its reply to '" + request.replyTo() + "'; the requester will time out", ex);
+		}
 	}
 
 	private Object invoke(Message<Object> message) throws Exception {

@@ -50,6 +50,7 @@ class FailurePipelineTests {
 	private final DefaultMessageBus bus = DefaultMessageBus.builder()
 		.adapter(InMemoryBroker.builder().build())
 		.codec(new PickyCodec())
+		.maxPayloadBytes(1024)
 		.drainTimeout(Duration.ofSeconds(5))
 		.build();
 
@@ -80,6 +81,27 @@ class FailurePipelineTests {
 		assertThat(this.bus.counters().undecodable()).isEqualTo(1);
 		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
 			.until(() -> deadLetters.size() == 1 && handled.size() == 1);
+	}
+
+	@Test
+	void replyThatCannotBeSentDoesNotRunTheHandlerAgain() {
+		List<Integer> attempts = new CopyOnWriteArrayList<>();
+		this.bus.respond("picky.ask", String.class, (request) -> {
+			attempts.add(request.getDeliveryAttempt());
+			return "x".repeat(2048);
+		}, SubscribeOptions.builder().maxAttempts(3).backoff(Backoff.NONE).build());
+		List<String> deadLetters = new CopyOnWriteArrayList<>();
+		this.bus.subscribe("picky.ask.dlq", String.class, (message) -> deadLetters.add(message.getPayload()));
+		assertThat(this.bus.request("picky.ask", "question", String.class, Duration.ofMillis(500)))
+			.failsWithin(Duration.ofSeconds(10))
+			.withThrowableThat()
+			.havingCause()
+			.isInstanceOf(RequestTimeoutException.class);
+		assertThat(attempts).containsExactly(1);
+		assertThat(this.bus.counters().delivered()).isEqualTo(1);
+		assertThat(this.bus.counters().failed()).isZero();
+		assertThat(this.bus.counters().repliesSent()).isZero();
+		assertThat(deadLetters).isEmpty();
 	}
 
 }
