@@ -999,6 +999,25 @@ public abstract class BrokerContractTests {
 	}
 
 	@Test
+	void subscriptionStateShowsProgressAndWork() throws Exception {
+		String topic = topic("progress");
+		Gate gate = gate();
+		Subscription subscription = this.bus.subscribe(topic, String.class, (message) -> gate.pass());
+		assertThat(state(this.bus, subscription).lastDeliveryMillis()).as("nothing delivered yet").isZero();
+		long before = System.currentTimeMillis();
+		join(this.bus.publish(topic, "work"));
+		gate.awaitEntered(deliveryTimeout());
+		ConsumerState busy = state(this.bus, subscription);
+		assertThat(busy.inFlight()).as("a handler is busy").isGreaterThanOrEqualTo(1);
+		assertThat(busy.lastDeliveryMillis()).isBetween(before, System.currentTimeMillis());
+		assertThat(busy.paused()).isFalse();
+		gate.release();
+		await().atMost(deliveryTimeout())
+			.untilAsserted(() -> assertThat(state(this.bus, subscription).inFlight()).isZero());
+		assertThat(this.bus.health().reachable()).isTrue();
+	}
+
+	@Test
 	void pausedSubscriptionHoldsMessagesUntilResumed() {
 		String topic = topic("paused");
 		Recorder<String> recorder = new Recorder<>();
