@@ -30,24 +30,12 @@ final class InMemoryQueue {
 	private static final long MAX_THROTTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
 	/**
-	 * How long a worker that found the queue empty watches it before parking: a publisher then
-	 * hands over without the cost of waking a parked thread, which otherwise dominates a busy
-	 * stream. Short enough to cost nothing noticeable on an idle subscription.
-	 */
-	private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
-
-	/** How often a thread retries a held lock before it parks. */
-	private static final int SPIN_LOCK_TRIES = 64;
-
-	/**
 	 * The most envelopes a worker takes from one partition's lane in one lock acquisition. It
 	 * hands them to the bus one by one, and gives the rest back as soon as another lane has a
 	 * message, the consumer pauses or stops, or one is requeued, so priority, key order and
 	 * pause behave exactly as with one envelope per acquisition.
 	 */
 	static final int BATCH = 32;
-
-	private static final VarHandle SIZE;
 
 	private static final VarHandle LANE_DEPTH = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -57,7 +45,6 @@ final class InMemoryQueue {
 
 	static {
 		try {
-			SIZE = MethodHandles.lookup().findVarHandle(InMemoryQueue.class, "size", int.class);
 			HANDED = MethodHandles.lookup().findVarHandle(InMemoryWorker.class, "handedSinceLock", int.class);
 			WAITING_PUBLISHERS = MethodHandles.lookup().findVarHandle(InMemoryQueue.class, "waitingPublishers",
 					int.class);
@@ -147,7 +134,7 @@ final class InMemoryQueue {
 		long throttleNanos = 0;
 		Envelope dropped = null;
 		ReentrantLock lock = this.lock;
-		lockBriefly(lock);
+		lock.lockInterruptibly();
 		try {
 			int occupied = (this.size >= this.thresholdDepth) ? occupiedLocked() : this.size;
 			if (occupied >= this.capacity()) {
@@ -179,20 +166,6 @@ final class InMemoryQueue {
 			this.counters.recordThrottled();
 			LockSupport.parkNanos(throttleNanos);
 		}
-	}
-
-	/**
-	 * Takes the lock, spinning briefly first: the lock is only ever held for a few instructions,
-	 * and parking a thread that would have had it a moment later costs two system calls.
-	 */
-	private static void lockBriefly(ReentrantLock lock) throws InterruptedException {
-		for (int i = 0; i < SPIN_LOCK_TRIES; i++) {
-			if (!lock.isLocked() && lock.tryLock()) {
-				return;
-			}
-			Thread.onSpinWait();
-		}
-		lock.lockInterruptibly();
 	}
 
 	private int capacity() {
@@ -281,11 +254,10 @@ final class InMemoryQueue {
 
 	private Envelope takeLocked(InMemoryWorker worker) throws InterruptedException {
 		ReentrantLock lock = this.lock;
-		lockBriefly(lock);
+		lock.lockInterruptibly();
 		try {
 			settleBatchLocked(worker);
 			releaseLocked(worker);
-			boolean spun = false;
 			while (true) {
 				if (worker.shouldStop(this.size)) {
 					return null;
@@ -294,17 +266,6 @@ final class InMemoryQueue {
 					Envelope envelope = pollLocked(worker);
 					if (envelope != null) {
 						return envelope;
-					}
-					if (!spun) {
-						spun = true;
-						lock.unlock();
-						try {
-							spinWhileEmpty();
-						}
-						finally {
-							lock.lock();
-						}
-						continue;
 					}
 				}
 				this.waitingWorkers++;
@@ -318,21 +279,6 @@ final class InMemoryQueue {
 		}
 		finally {
 			lock.unlock();
-		}
-	}
-
-	/**
-	 * Watches the size without the lock until something arrives or the spin time is up; the
-	 * caller polls again under the lock, so a stale read only costs a retry.
-	 */
-	private void spinWhileEmpty() {
-		long deadline = System.nanoTime() + SPIN_NANOS;
-		int spins = 0;
-		while ((int) SIZE.getOpaque(this) == 0) {
-			Thread.onSpinWait();
-			if ((++spins & 63) == 0 && System.nanoTime() - deadline > 0) {
-				return;
-			}
 		}
 	}
 
