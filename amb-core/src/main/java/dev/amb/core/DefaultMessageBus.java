@@ -70,6 +70,15 @@ public final class DefaultMessageBus implements MessageBus {
 
 	private final AtomicBoolean closed = new AtomicBoolean();
 
+	/**
+	 * The last topic that passed validation: publishers usually repeat one constant, so the same
+	 * instance is not checked again. Plain field: a stale read only means validating once more.
+	 */
+	private String lastValidTopic;
+
+	/** The per-topic counter last used, so a steady stream to one topic skips the map lookup. */
+	private TopicCount lastCounted;
+
 	private DefaultMessageBus(Builder builder) {
 		this.adapter = Objects.requireNonNull(builder.adapter, "a BrokerAdapter is required");
 		this.codec = builder.codec;
@@ -88,7 +97,10 @@ public final class DefaultMessageBus implements MessageBus {
 
 	@Override
 	public CompletableFuture<UUID> publish(String topic, Object payload, PublishOptions options) {
-		Topics.validateTopic(topic);
+		if (topic == null || !topic.equals(this.lastValidTopic)) {
+			Topics.validateTopic(topic);
+			this.lastValidTopic = topic;
+		}
 		Objects.requireNonNull(options, "options must not be null; use PublishOptions.DEFAULTS");
 		return publishValidated(topic, payload, options, options.getCorrelationId(), options.getReplyTo());
 	}
@@ -147,12 +159,22 @@ public final class DefaultMessageBus implements MessageBus {
 
 	private void recordPublished(String topic) {
 		this.counters.published.increment();
+		TopicCount last = this.lastCounted;
+		if (last != null && topic.equals(last.topic())) {
+			last.count().increment();
+			return;
+		}
 		LongAdder perTopic = this.publishedByTopic.get(topic);
 		if (perTopic == null) {
 			String counted = (this.publishedByTopic.size() < MAX_TRACKED_TOPICS) ? topic : OTHER_TOPICS;
 			perTopic = this.publishedByTopic.computeIfAbsent(counted, (name) -> new LongAdder());
 		}
 		perTopic.increment();
+		this.lastCounted = new TopicCount(topic, perTopic);
+	}
+
+	/** A topic and its publish counter; immutable, so it can be shared between threads without a lock. */
+	private record TopicCount(String topic, LongAdder count) {
 	}
 
 	@Override

@@ -82,7 +82,7 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 	}
 
 	private Disposition process(Envelope envelope) {
-		if (envelope.isExpired(System.currentTimeMillis())) {
+		if (envelope.expiresAt() != 0 && envelope.isExpired(System.currentTimeMillis())) {
 			this.counters.expired.increment();
 			return Disposition.ACK;
 		}
@@ -198,18 +198,9 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 	}
 
 	private static Message<Object> toMessage(Envelope envelope, Object payload, int attempt) {
-		return Message.builder(envelope.topic(), payload)
-			.id(envelope.id())
-			.headers(envelope.headers())
-			.key(envelope.key())
-			.priority(envelope.priority())
-			.timestamp(envelope.timestamp())
-			.source(envelope.source())
-			.correlationId(envelope.correlationId())
-			.replyTo(envelope.replyTo())
-			.expiresAt(envelope.expiresAt())
-			.deliveryAttempt(attempt)
-			.build();
+		return new Message<>(envelope.id(), envelope.topic(), payload, envelope.headers(), envelope.key(),
+				envelope.priority(), envelope.timestamp(), envelope.source(), envelope.correlationId(),
+				envelope.replyTo(), envelope.expiresAt(), attempt);
 	}
 
 	private static boolean pause(Duration delay) {
