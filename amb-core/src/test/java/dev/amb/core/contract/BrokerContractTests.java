@@ -418,6 +418,31 @@ public abstract class BrokerContractTests {
 	}
 
 	@Test
+	void groupMemberLeavingMidStreamLosesNothing() {
+		String topic = topic("leaving");
+		String group = group("shifting");
+		DefaultMessageBus elsewhere = sharedBackend() ? newBus((builder) -> {
+		}) : this.bus;
+		Set<String> handled = ConcurrentHashMap.newKeySet();
+		MessageHandler<String> slow = (message) -> {
+			Thread.sleep(3);
+			handled.add(message.getPayload());
+		};
+		Subscription leaving = elsewhere.subscribe(topic, String.class, slow, options().group(group).build());
+		this.bus.subscribe(topic, String.class, slow, options().group(group).build());
+		int total = 300;
+		List<CompletableFuture<UUID>> sent = new ArrayList<>();
+		for (int i = 0; i < total; i++) {
+			sent.add(this.bus.publish(topic, "m" + i, PublishOptions.key("k" + (i % 7))));
+		}
+		sent.forEach(this::join);
+		await().atMost(deliveryTimeout()).until(() -> handled.size() >= total / 10);
+		leaving.close();
+		// At least once: what the leaving member took but did not finish goes to the one that stays.
+		await().atMost(deliveryTimeout().multipliedBy(2)).untilAsserted(() -> assertThat(handled).hasSize(total));
+	}
+
+	@Test
 	void durableGroupKeepsItsBacklogWhileNoMemberIsSubscribed() {
 		if (!capabilities().contains(Capability.DURABLE_GROUPS)) {
 			assertThat(capabilities()).doesNotContain(Capability.DURABLE_GROUPS);
