@@ -351,8 +351,11 @@ public final class DefaultMessageBus implements MessageBus {
 			open = new ArrayList<>(this.subscriptions.values());
 		}
 		open.forEach(ManagedSubscription::stopRetrying);
+		// One drain timeout for the whole bus: handlers of every subscription keep running while the
+		// first ones are waited for, so later subscriptions get only what is left.
+		long deadline = System.nanoTime() + this.drainTimeout.toNanos();
 		for (ManagedSubscription subscription : open) {
-			subscription.close();
+			subscription.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
 		}
 		this.replies.close();
 		this.adapter.close(this.drainTimeout);

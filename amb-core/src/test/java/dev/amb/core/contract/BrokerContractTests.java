@@ -1154,6 +1154,28 @@ public abstract class BrokerContractTests {
 		}
 	}
 
+	@Test
+	void closingTheBusDrainsEverySubscriptionWithinOneDrainTimeout() throws Exception {
+		Duration drainTimeout = Duration.ofSeconds(2);
+		DefaultMessageBus closing = newBus((builder) -> builder.drainTimeout(drainTimeout));
+		List<Gate> stuck = new ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			String topic = topic("stuck-" + i);
+			Gate gate = gate();
+			stuck.add(gate);
+			closing.subscribe(topic, String.class, (message) -> gate.pass());
+			join(closing.publish(topic, "never finished"));
+		}
+		for (Gate gate : stuck) {
+			gate.awaitEntered(deliveryTimeout());
+		}
+		CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
+		// The drain timeout bounds the whole close, not each subscription one after another.
+		closed.get(drainTimeout.plusSeconds(4).toMillis(), TimeUnit.MILLISECONDS);
+		assertThat(closing.counters().delivered()).isZero();
+		assertThat(closing.counters().deadLettered()).isZero();
+	}
+
 	// --- clause 12: bad input --------------------------------------------------------------------
 
 	@Test
