@@ -121,6 +121,26 @@ public final class DefaultMessageBus implements MessageBus {
 				completions[i] = this.publishInterceptors.get(i).beforePublish(topic, headers);
 			}
 		}
+		CompletableFuture<UUID> result;
+		try {
+			result = encodeAndSend(topic, payload, options, correlationId, replyTo, headers);
+		}
+		catch (RuntimeException ex) {
+			if (completions != null) {
+				// The interceptors saw the publish begin (a trace span, say): they must see it end.
+				complete(completions, ex);
+			}
+			throw ex;
+		}
+		if (completions != null) {
+			PublishInterceptor.Completion[] callbacks = completions;
+			result.whenComplete((id, failure) -> complete(callbacks, failure));
+		}
+		return result;
+	}
+
+	private CompletableFuture<UUID> encodeAndSend(String topic, Object payload, PublishOptions options,
+			String correlationId, String replyTo, Map<String, String> headers) {
 		byte[] bytes = this.codec.encode(payload);
 		if (bytes.length > this.maxPayloadBytes) {
 			throw new MessageTooLargeException("Payload of a message to '" + topic + "' is " + bytes.length
@@ -131,18 +151,15 @@ public final class DefaultMessageBus implements MessageBus {
 		Envelope envelope = new Envelope(MessageIds.next(now), topic, options.getKey(), options.getPriority(), now,
 				(options.getSource() != null) ? options.getSource() : this.source, this.codec.contentType(payload),
 				correlationId, replyTo, (ttl != null) ? now + ttl.toMillis() : 0, headers, bytes);
-		CompletableFuture<UUID> result = send(envelope);
-		if (completions != null) {
-			PublishInterceptor.Completion[] callbacks = completions;
-			result.whenComplete((id, failure) -> {
-				for (PublishInterceptor.Completion callback : callbacks) {
-					if (callback != null) {
-						callback.onComplete(failure);
-					}
-				}
-			});
+		return send(envelope);
+	}
+
+	private static void complete(PublishInterceptor.Completion[] completions, Throwable failure) {
+		for (PublishInterceptor.Completion completion : completions) {
+			if (completion != null) {
+				completion.onComplete(failure);
+			}
 		}
-		return result;
 	}
 
 	private CompletableFuture<UUID> send(Envelope envelope) {
