@@ -2,7 +2,6 @@ package dev.amb.core.persistence;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -682,6 +681,10 @@ public final class FileMessageStore implements MessageStore {
 
 	private FileChannel openLockFile() {
 		try {
+			// An existing lock file opens even in a directory that no longer takes new files: probe it
+			Path probe = this.directory.resolve(".amb-wal-probe");
+			Files.deleteIfExists(probe);
+			Files.delete(Files.createFile(probe));
 			return FileChannel.open(this.directory.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
 		}
 		catch (IOException ex) {
@@ -797,7 +800,12 @@ public final class FileMessageStore implements MessageStore {
 				Files.delete(file);
 				return 0;
 			}
-			MappedByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, 0, limit);
+			// Read, not mapped: a mapping would keep a deleted segment's space until the garbage collector ran
+			ByteBuffer data = ByteBuffer.allocate(limit);
+			while (data.hasRemaining() && channel.read(data, data.position()) >= 0) {
+				// read the whole segment
+			}
+			data.clear();
 			if (data.getInt(0) != RecordFormat.SEGMENT_MAGIC) {
 				damage.add(new LogDamage(name, 0, RecordFormat.SEGMENT_HEADER_BYTES, LogDamage.Kind.CORRUPT,
 						"the segment header is damaged; reading its records anyway"));
