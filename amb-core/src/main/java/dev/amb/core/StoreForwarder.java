@@ -48,6 +48,8 @@ final class StoreForwarder {
 
 	private final LongAdder forwardRetries = new LongAdder();
 
+	private final AtomicBoolean failing = new AtomicBoolean();
+
 	private volatile boolean closed;
 
 	StoreForwarder(DefaultMessageBus bus, MessageStore store, BrokerAdapter adapter) {
@@ -186,6 +188,10 @@ final class StoreForwarder {
 		sendQuietly(envelope).whenComplete((ignored, failure) -> {
 			if (failure == null) {
 				this.store.acknowledge(envelope.id());
+				if (this.failing.compareAndSet(true, false)) {
+					logger.log(System.Logger.Level.INFO, "Forwarding from the write-ahead log to " + this.adapter.name()
+							+ " works again");
+				}
 				return;
 			}
 			if (this.closed) {
@@ -193,9 +199,10 @@ final class StoreForwarder {
 			}
 			this.forwardRetries.increment();
 			long delay = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(attempt, 20));
-			if (attempt == 0) {
+			if (this.failing.compareAndSet(false, true)) {
 				logger.log(System.Logger.Level.WARNING, "Forwarding " + envelope + " to " + this.adapter.name()
-						+ " failed; it is kept in the write-ahead log and retried with backoff", failure);
+						+ " failed (" + failure + "); it and the messages after it are kept in the write-ahead log "
+						+ "and retried with backoff until the broker takes them");
 			}
 			try {
 				this.retries.schedule(() -> forward(envelope, attempt + 1), delay, TimeUnit.MILLISECONDS);
