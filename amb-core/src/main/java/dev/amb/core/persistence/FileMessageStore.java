@@ -369,7 +369,8 @@ public final class FileMessageStore implements MessageStore {
 					batch.subList(close, batch.size()).clear();
 				}
 			}
-			writeBatch(batch, closing || this.policy == FsyncPolicy.ALWAYS);
+			// Acknowledgements alone are not forced: losing one only means a redelivery, and the next append's force covers them
+			writeBatch(batch, closing || (this.policy == FsyncPolicy.ALWAYS && containsAppend(batch)));
 			batch.clear();
 			if (this.policy == FsyncPolicy.INTERVAL && this.dirty && System.nanoTime() - nextForce >= 0) {
 				forceQuietly();
@@ -391,6 +392,15 @@ public final class FileMessageStore implements MessageStore {
 		}
 		closeSegments();
 		this.completions.add(END);
+	}
+
+	private static boolean containsAppend(List<Object> batch) {
+		for (Object request : batch) {
+			if (request instanceof Append) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private void writeBatch(List<Object> batch, boolean force) {
