@@ -186,7 +186,26 @@ public final class FileMessageStore implements MessageStore {
 			this.reservedBytes.addAndGet(-record.length);
 			throw new MessageStoreException("Interrupted while queueing a message for the write-ahead log", ex);
 		}
+		if (this.closed) {
+			// Closed while queueing: the writer may have gone before it saw this append, so make sure it is answered
+			awaitThreads();
+			append.completeExceptionally(new MessageStoreException("The write-ahead log in " + this.directory + " is closed"));
+		}
 		return append;
+	}
+
+	private void awaitThreads() {
+		Thread current = Thread.currentThread();
+		if (current == this.writer || current == this.completer) {
+			return;
+		}
+		try {
+			this.writer.join(TimeUnit.SECONDS.toMillis(30));
+			this.completer.join(TimeUnit.SECONDS.toMillis(30));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	@Override
