@@ -113,6 +113,11 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				return Disposition.ACK;
 			}
 			catch (Throwable ex) {
+				if (this.stopping && interruptedBy(ex)) {
+					// Interrupted by the close after the drain timeout: shutdown is not the handler's
+					// failure, so the message stays unacknowledged instead of being dead-lettered.
+					return Disposition.REQUEUE;
+				}
 				this.counters.failed.increment();
 				lastFailure = ex;
 				logger.log(System.Logger.Level.DEBUG, () -> "Attempt " + message.getDeliveryAttempt() + " of "
@@ -200,6 +205,19 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	private static boolean interruptedBy(Throwable failure) {
+		if (Thread.currentThread().isInterrupted()) {
+			return true;
+		}
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof InterruptedException || cause instanceof java.io.InterruptedIOException
+					|| cause instanceof java.nio.channels.ClosedByInterruptException) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static String describe(Throwable failure) {
