@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -68,6 +69,8 @@ public final class FileMessageStore implements MessageStore {
 	private final long maxDiskBytes;
 
 	private final long capWaitNanos;
+
+	private final LongConsumer fsyncListener;
 
 	private final FileChannel lockChannel;
 
@@ -132,6 +135,7 @@ public final class FileMessageStore implements MessageStore {
 		// A cap of a few segments at least, so that acknowledged segments can always be deleted to make room
 		this.segmentBytes = Math.max(4096, Math.min(builder.segmentBytes, builder.maxDiskBytes / 4));
 		this.capWaitNanos = builder.capWait.toNanos();
+		this.fsyncListener = builder.fsyncListener;
 		createDirectory();
 		this.lockChannel = openLockFile();
 		try {
@@ -265,9 +269,15 @@ public final class FileMessageStore implements MessageStore {
 		Duration oldestAge = (oldest > 0) ? Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest))
 				: Duration.ZERO;
 		return new StoreHealth(!this.closed && this.failure == null, this.policy, this.pendingCount, oldestAge,
-				Duration.ofNanos(this.lastFsync), Duration.ofNanos(p99Fsync()), free, this.report.corruptRecords(),
+				Duration.ofNanos(this.lastFsync), Duration.ofNanos(p99Fsync()), fsyncs(), free, this.report.corruptRecords(),
 				this.segmentCount, this.diskBytes, this.maxDiskBytes,
 				(this.failure != null) ? this.failure : this.lastError);
+	}
+
+	private long fsyncs() {
+		synchronized (this.fsyncNanos) {
+			return this.fsyncCount;
+		}
 	}
 
 	private long p99Fsync() {
@@ -546,6 +556,14 @@ public final class FileMessageStore implements MessageStore {
 		synchronized (this.fsyncNanos) {
 			this.fsyncNanos[(int) (this.fsyncCount % FSYNC_SAMPLES)] = took;
 			this.fsyncCount++;
+		}
+		if (this.fsyncListener != null) {
+			try {
+				this.fsyncListener.accept(took);
+			}
+			catch (RuntimeException ex) {
+				logger.log(System.Logger.Level.WARNING, "The fsync listener failed", ex);
+			}
 		}
 		this.dirty = false;
 	}
@@ -1090,6 +1108,8 @@ public final class FileMessageStore implements MessageStore {
 
 		private Duration capWait = Duration.ofSeconds(5);
 
+		private LongConsumer fsyncListener;
+
 		private Builder(Path directory) {
 			this.directory = Objects.requireNonNull(directory, "directory must not be null");
 		}
@@ -1135,6 +1155,15 @@ public final class FileMessageStore implements MessageStore {
 				throw new IllegalArgumentException("capWait must not be negative, was " + capWait);
 			}
 			this.capWait = capWait;
+			return this;
+		}
+
+		/**
+		 * Told how long each force took, in nanoseconds, for a metrics timer; called on the writer
+		 * thread, so it must be quick. None by default.
+		 */
+		public Builder fsyncListener(LongConsumer listener) {
+			this.fsyncListener = listener;
 			return this;
 		}
 

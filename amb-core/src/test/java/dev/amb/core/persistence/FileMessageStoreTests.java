@@ -70,7 +70,9 @@ class FileMessageStoreTests {
 		int perThread = 500;
 		List<CompletableFuture<Void>> futures = new ArrayList<>();
 		ExecutorService pool = Executors.newFixedThreadPool(threads);
-		try (FileMessageStore store = FileMessageStore.open(this.directory)) {
+		java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
+		try (FileMessageStore store = FileMessageStore.builder(this.directory).fsyncListener((nanos) -> forces.incrementAndGet())
+			.build()) {
 			List<CompletableFuture<List<CompletableFuture<Void>>>> submitted = new ArrayList<>();
 			for (int t = 0; t < threads; t++) {
 				int thread = t;
@@ -88,6 +90,10 @@ class FileMessageStoreTests {
 			CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
 			StoreHealth health = store.health();
 			assertThat(health.pending()).isEqualTo(threads * perThread);
+			assertThat(health.fsyncs()).as("group commit: concurrent appends share forces")
+				.isPositive()
+				.isLessThan(threads * perThread);
+			assertThat(forces).hasValue(health.fsyncs());
 			assertThat(health.lastFsync()).isPositive();
 			assertThat(health.p99Fsync()).isPositive();
 		}
@@ -159,6 +165,26 @@ class FileMessageStoreTests {
 		}
 		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
 			assertThat(reopened.takeRecovered()).extracting(Envelope::id).containsExactlyElementsOf(accepted);
+		}
+	}
+
+	@Test
+	void intervalForcesInTheBackgroundAndNeverOnlyOnClose() throws Exception {
+		try (FileMessageStore store = FileMessageStore.builder(this.directory.resolve("interval"))
+			.fsync(FsyncPolicy.INTERVAL)
+			.fsyncInterval(Duration.ofMillis(50))
+			.build()) {
+			store.append(envelope("t", "x")).get(10, TimeUnit.SECONDS);
+			await().atMost(Duration.ofSeconds(10)).until(() -> store.health().fsyncs() >= 1);
+		}
+		try (FileMessageStore store = FileMessageStore.builder(this.directory.resolve("never")).fsync(FsyncPolicy.NEVER).build()) {
+			for (int i = 0; i < 100; i++) {
+				store.append(envelope("t", "x")).get(10, TimeUnit.SECONDS);
+			}
+			assertThat(store.health().fsyncs()).isZero();
+		}
+		try (FileMessageStore reopened = FileMessageStore.open(this.directory.resolve("never"))) {
+			assertThat(reopened.takeRecovered()).hasSize(100);
 		}
 	}
 
