@@ -395,11 +395,23 @@ public final class FileMessageStore implements MessageStore {
 				int close = batch.indexOf(CLOSE);
 				if (close >= 0) {
 					closing = true;
-					batch.subList(close, batch.size()).clear();
+					List<Object> afterClose = batch.subList(close, batch.size());
+					afterClose.remove(0);
+					failAppends(new ArrayList<>(afterClose), closedException());
+					afterClose.clear();
 				}
 			}
-			// Acknowledgements alone are not forced: losing one only means a redelivery, and the next append's force covers them
-			writeBatch(batch, closing || (this.policy == FsyncPolicy.ALWAYS && containsAppend(batch)));
+			try {
+				// Acknowledgements alone are not forced: losing one only means a redelivery, and the next append's force covers them
+				writeBatch(batch, closing || (this.policy == FsyncPolicy.ALWAYS && containsAppend(batch)));
+			}
+			catch (RuntimeException | Error ex) {
+				// Never leave a publish waiting on a writer that died
+				this.failure = "The write-ahead log writer in " + this.directory + " failed (" + ex
+						+ "); it accepts no more messages. Messages forced before are kept and replayed on the next start";
+				logger.log(System.Logger.Level.ERROR, this.failure, ex);
+				failAppends(batch, new MessageStoreException(this.failure, ex));
+			}
 			batch.clear();
 			if (this.policy == FsyncPolicy.INTERVAL && this.dirty && System.nanoTime() - nextForce >= 0) {
 				forceQuietly();
@@ -416,11 +428,14 @@ public final class FileMessageStore implements MessageStore {
 			}
 		}
 		if (!refused.isEmpty()) {
-			this.completions.add(new Failed(refused.toArray(new Append[0]),
-					new MessageStoreException("The write-ahead log in " + this.directory + " is closed")));
+			this.completions.add(new Failed(refused.toArray(new Append[0]), closedException()));
 		}
 		closeSegments();
 		this.completions.add(END);
+	}
+
+	private MessageStoreException closedException() {
+		return new MessageStoreException("The write-ahead log in " + this.directory + " is closed");
 	}
 
 	private static boolean containsAppend(List<Object> batch) {
@@ -444,9 +459,14 @@ public final class FileMessageStore implements MessageStore {
 		try {
 			rotateIfFull();
 		}
-		catch (IOException ex) {
+		catch (IOException | MessageStoreException ex) {
+			// Keep writing to the current segment; the next batch tries again
 			this.lastError = "Could not start a new segment in " + this.directory + ": " + ex;
 			logger.log(System.Logger.Level.WARNING, this.lastError);
+		}
+		if (this.failure != null) {
+			failAppends(batch, new MessageStoreException(this.failure));
+			return;
 		}
 		Segment segment = this.active;
 		long start = segment.size;
@@ -589,8 +609,7 @@ public final class FileMessageStore implements MessageStore {
 			// reported as -1
 		}
 		String message = "Could not write to the write-ahead log in " + this.directory + ": " + ex.getMessage() + " ("
-				+ free + " bytes free on its file system). The message was not logged and not published; "
-				+ "messages logged before are kept";
+				+ free + " bytes free on its file system). The message was not logged; messages logged before are kept";
 		this.lastError = message;
 		logger.log(System.Logger.Level.WARNING, message);
 		try {
@@ -640,7 +659,10 @@ public final class FileMessageStore implements MessageStore {
 			return;
 		}
 		if (this.dirty && this.policy != FsyncPolicy.NEVER) {
-			force();
+			forceQuietly();
+			if (this.failure != null) {
+				return;
+			}
 		}
 		Segment next = createSegment(this.active.number + 1);
 		this.active.channel.close();

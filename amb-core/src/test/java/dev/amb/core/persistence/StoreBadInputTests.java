@@ -161,6 +161,12 @@ class StoreBadInputTests {
 					.hasMessageContaining("No space left on device")
 					.hasMessageContaining("messages logged before are kept");
 				assertThat(logged).hasSizeGreaterThan(20);
+				// Still full: every further publish fails the same way, none hangs, and the writer keeps going
+				for (int i = 0; i < 20; i++) {
+					assertThatExceptionOfType(ExecutionException.class)
+						.isThrownBy(() -> store.append(FileMessageStoreTests.envelope("full", "w".repeat(2000))).get(10, TimeUnit.SECONDS))
+						.withCauseInstanceOf(MessageStoreException.class);
+				}
 				assertThat(store.health().lastError()).contains("No space left on device");
 				assertThat(store.health().writable()).as("a full disk is not fatal").isTrue();
 				// Acknowledged segments are deleted, which makes room: publishing works again
