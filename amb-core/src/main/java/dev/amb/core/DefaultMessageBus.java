@@ -85,6 +85,10 @@ public final class DefaultMessageBus implements MessageBus {
 		this.replies = new ReplyRouter(this, "_amb.reply." + UUID.randomUUID().toString().replace("-", ""));
 		this.adapter.start(new AdapterContext(this.counters));
 		this.storeForwarder = (builder.store != null) ? new StoreForwarder(this, builder.store, this.adapter) : null;
+		if (this.storeForwarder != null && this.storeForwarder.isOutbox()) {
+			// An outbox forwards to the broker, not to this bus's subscriptions: no reason to wait for them
+			this.storeForwarder.replay();
+		}
 	}
 
 	public static Builder builder() {
@@ -254,6 +258,8 @@ public final class DefaultMessageBus implements MessageBus {
 	 * their original ids, to the subscriptions open now. Call it after the subscriptions are made
 	 * (the Spring Boot integration calls it once the listeners have started); until then, and if it
 	 * is never called, the messages stay in the log. Under backpressure it waits rather than loses.
+	 * With a durable backend the log is an outbox, and the bus forwards what it recovered as soon as
+	 * it is built, so this returns 0.
 	 * @return how many messages were replayed; 0 without a log or on later calls
 	 */
 	public int replay() {

@@ -71,6 +71,10 @@ final class StoreForwarder {
 		}
 	}
 
+	boolean isOutbox() {
+		return this.outbox;
+	}
+
 	MessageStore store() {
 		return this.store;
 	}

@@ -179,8 +179,9 @@ class DurableBusTests {
 		OutageBroker up = new OutageBroker();
 		DefaultMessageBus second = DefaultMessageBus.builder().adapter(up).store(FileMessageStore.open(this.directory)).build();
 		try {
-			assertThat(second.replay()).isEqualTo(5);
+			// An outbox forwards what it recovered as soon as the bus is built; there is nothing left to replay
 			await().atMost(WAIT).until(() -> second.store().health().pending() == 0);
+			assertThat(second.replay()).isZero();
 			assertThat(up.received).containsExactlyElementsOf(published);
 		}
 		finally {
