@@ -69,6 +69,7 @@ public final class AmbAutoConfiguration {
 		// Bound here rather than injected: a post-processor must not pull ordinary beans in early.
 		AmbProperties properties = org.springframework.boot.context.properties.bind.Binder.get(environment)
 			.bindOrCreate("amb", AmbProperties.class);
+		properties.validate();
 		return new AmbListenerAnnotationBeanPostProcessor(new ListenerDefaults(
 				properties.getRetry().getMaxAttempts(), properties.getRetry().getBackoff().toBackoff()));
 	}

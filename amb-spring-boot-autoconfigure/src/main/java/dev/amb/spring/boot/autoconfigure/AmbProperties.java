@@ -159,16 +159,16 @@ public class AmbProperties implements InitializingBean {
 	public static class BackpressureSettings {
 
 		/** The most messages a subscription holds waiting, across its lanes. */
-		private int maxQueueSize = Backpressure.DEFAULTS.maxQueueSize();
+		private int maxQueueSize = 10_000;
 
 		/** The fill ratio, above 0 and at most 1, above which publishers are slowed and health degrades. */
-		private double threshold = Backpressure.DEFAULTS.threshold();
+		private double threshold = 0.8;
 
 		/** What a publish meets at capacity: block (with block-timeout), reject, or drop-oldest. */
-		private BackpressurePolicy policy = Backpressure.DEFAULTS.policy();
+		private BackpressurePolicy policy = BackpressurePolicy.BLOCK;
 
 		/** How long a publisher waits for room under the block policy. */
-		private Duration blockTimeout = Backpressure.DEFAULTS.blockTimeout();
+		private Duration blockTimeout = Duration.ofSeconds(5);
 
 		/** @return the queue capacity */
 		public int getMaxQueueSize() {
@@ -293,13 +293,13 @@ public class AmbProperties implements InitializingBean {
 	public static class BackoffSettings {
 
 		/** The wait before the second attempt. */
-		private Duration initial = Backoff.DEFAULTS.initial();
+		private Duration initial = Duration.ofMillis(100);
 
 		/** The factor applied to the wait after each further failure. */
-		private double multiplier = Backoff.DEFAULTS.multiplier();
+		private double multiplier = 2.0;
 
 		/** The longest wait between attempts. */
-		private Duration max = Backoff.DEFAULTS.max();
+		private Duration max = Duration.ofSeconds(5);
 
 		/** @return the first wait */
 		public Duration getInitial() {
