@@ -38,7 +38,7 @@ public final class AmbListenerEndpoint {
 		this.topics = List.copyOf(topics);
 		this.group = group;
 		this.concurrency = concurrency;
-		this.lanes = Set.copyOf(lanes);
+		this.lanes = java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(lanes));
 		this.maxAttempts = maxAttempts;
 		this.backoff = backoff;
 		this.autoStartup = autoStartup;
