@@ -20,10 +20,10 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = AmbAutoConfiguration.class)
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
 @ConditionalOnBean(DefaultMessageBus.class)
-@ConditionalOnAvailableEndpoint(AmbEndpoint.class)
 public final class AmbEndpointAutoConfiguration {
 
 	@Bean
+	@ConditionalOnAvailableEndpoint
 	@ConditionalOnMissingBean
 	AmbEndpoint ambEndpoint(DefaultMessageBus bus, ObjectProvider<AmbListenerEndpointRegistry> registry) {
 		return new AmbEndpoint(bus, registry.getIfAvailable());

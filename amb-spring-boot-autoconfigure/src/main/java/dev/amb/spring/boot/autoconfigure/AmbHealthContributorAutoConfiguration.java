@@ -18,10 +18,10 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = AmbAutoConfiguration.class, afterName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
 @ConditionalOnClass({ HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class })
 @ConditionalOnBean(DefaultMessageBus.class)
-@ConditionalOnEnabledHealthIndicator("amb")
 public final class AmbHealthContributorAutoConfiguration {
 
 	@Bean
+	@ConditionalOnEnabledHealthIndicator("amb")
 	@ConditionalOnMissingBean(name = "ambHealthIndicator")
 	AmbHealthIndicator ambHealthIndicator(DefaultMessageBus bus, AmbProperties properties) {
 		return new AmbHealthIndicator(bus, properties.getHealth().getStallTimeout());
