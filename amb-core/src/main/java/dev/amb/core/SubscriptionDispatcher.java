@@ -113,9 +113,9 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				return Disposition.ACK;
 			}
 			catch (Throwable ex) {
-				if (this.stopping) {
-					// Most likely interrupted by the close after the drain timeout: shutdown is not the
-					// handler's failure, so leave the message unacknowledged instead of dead-lettering it.
+				if (this.stopping && interruptedBy(ex)) {
+					// Interrupted by the close after the drain timeout: shutdown is not the handler's
+					// failure, so the message stays unacknowledged instead of being dead-lettered.
 					return Disposition.REQUEUE;
 				}
 				this.counters.failed.increment();
@@ -205,6 +205,19 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	private static boolean interruptedBy(Throwable failure) {
+		if (Thread.currentThread().isInterrupted()) {
+			return true;
+		}
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof InterruptedException || cause instanceof java.io.InterruptedIOException
+					|| cause instanceof java.nio.channels.ClosedByInterruptException) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static String describe(Throwable failure) {

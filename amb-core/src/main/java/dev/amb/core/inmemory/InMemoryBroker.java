@@ -39,6 +39,9 @@ public final class InMemoryBroker implements BrokerAdapter {
 	/** Sent at once: the bus only reads it, and it saves an allocation per publish. */
 	private static final CompletableFuture<Void> SENT = CompletableFuture.completedFuture(null);
 
+	/** The most topics whose subscriptions are remembered; memory stays bounded whatever topics are published. */
+	static final int MAX_CACHED_ROUTES = 4096;
+
 	private final Backpressure backpressure;
 
 	private final int starvationBound;
@@ -124,6 +127,10 @@ public final class InMemoryBroker implements BrokerAdapter {
 
 	private QueueEntry[] route(String topic) {
 		synchronized (this.entries) {
+			if (this.routes.size() >= MAX_CACHED_ROUTES) {
+				// Topics can be made up at run time (one per task or per conversation): keep the cache bounded.
+				this.routes.clear();
+			}
 			List<QueueEntry> matching = new ArrayList<>();
 			for (QueueEntry entry : this.entries) {
 				if (entry.pattern.matches(topic)) {
@@ -195,6 +202,10 @@ public final class InMemoryBroker implements BrokerAdapter {
 			}
 			return false;
 		}
+	}
+
+	int cachedRoutes() {
+		return this.routes.size();
 	}
 
 	@Override

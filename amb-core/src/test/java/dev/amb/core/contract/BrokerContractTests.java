@@ -349,7 +349,8 @@ public abstract class BrokerContractTests {
 		assertThat(message.getReplyTo()).isEqualTo(replyTo);
 		assertThat(message.getSource()).isEqualTo("/amb/contract");
 		assertThat(message.getDeliveryAttempt()).isEqualTo(1);
-		assertThat(this.bus.counters().delivered()).isEqualTo(1);
+		// the handler returns (and the message is counted) just after the recorder saw it
+		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(this.bus.counters().delivered()).isEqualTo(1));
 		return message;
 	}
 
@@ -563,7 +564,7 @@ public abstract class BrokerContractTests {
 		List<String> payloads = received.stream().map(Message::getPayload).toList();
 		int lowAt = payloads.indexOf("low");
 		assertThat(lowAt).as("position of the low message among " + (highs + 1) + " deliveries")
-			.isPositive()
+			.isGreaterThanOrEqualTo((priorityTolerance() > 0) ? 0 : 1)
 			.isLessThan(highs);
 	}
 
@@ -642,7 +643,9 @@ public abstract class BrokerContractTests {
 		assertThat(deadLetter.getHeader(WireHeaders.DLQ_EXCEPTION)).isEqualTo(IllegalArgumentException.class.getName());
 		assertThat(deadLetter.getHeader(WireHeaders.DLQ_SUBSCRIPTION)).isNotBlank();
 		assertThat(deadLetter.getHeader(WireHeaders.DLQ_TIME)).isNotBlank();
-		assertThat(this.bus.counters().deadLettered()).isEqualTo(1);
+		// the dead letter can arrive before the failing subscription's thread counts it
+		await().atMost(deliveryTimeout())
+			.untilAsserted(() -> assertThat(this.bus.counters().deadLettered()).isEqualTo(1));
 		assertThat(this.bus.counters().failed()).isEqualTo(3);
 	}
 
@@ -703,7 +706,8 @@ public abstract class BrokerContractTests {
 				SubscribeOptions.DEFAULTS);
 		Task reply = join(this.bus.request(topic, new Task("job", 1, List.of()), Task.class, deliveryTimeout()));
 		assertThat(reply.name()).isEqualTo("job-done");
-		assertThat(this.bus.counters().repliesSent()).isEqualTo(1);
+		// the reply can reach the requester before the responder's thread counts it as sent
+		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(this.bus.counters().repliesSent()).isEqualTo(1));
 	}
 
 	@Test
@@ -728,7 +732,8 @@ public abstract class BrokerContractTests {
 			replies.put("q" + i, this.bus.request(topic, "q" + i, String.class, deliveryTimeout()));
 		}
 		replies.forEach((question, reply) -> assertThat(join(reply)).isEqualTo("re:" + question));
-		assertThat(this.bus.counters().repliesSent()).isEqualTo(20);
+		// the reply can reach the requester before the responder's thread counts it as sent
+		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(this.bus.counters().repliesSent()).isEqualTo(20));
 	}
 
 	@Test
@@ -754,7 +759,9 @@ public abstract class BrokerContractTests {
 			assertThat(join(fromA.get(i))).isEqualTo("re:a" + i);
 			assertThat(join(fromB.get(i))).isEqualTo("re:b" + i);
 		}
-		assertThat(responder.counters().repliesSent()).isEqualTo(10);
+		// the reply can reach the requester before the responder's thread counts it as sent
+		DefaultMessageBus replier = responder;
+		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(replier.counters().repliesSent()).isEqualTo(10));
 		assertThat(requesterA.counters().requestTimeouts()).isZero();
 	}
 
@@ -960,6 +967,29 @@ public abstract class BrokerContractTests {
 		join(this.bus.publish(topic, "blocker"));
 		gate.awaitEntered(deliveryTimeout());
 		return new Stalled(topic, subscription, gate, recorder);
+	}
+
+	@Test
+	void pausedSubscriptionHoldsMessagesUntilResumed() {
+		String topic = topic("paused");
+		Recorder<String> recorder = new Recorder<>();
+		Subscription subscription = this.bus.subscribe(topic, String.class, recorder);
+		if (!capabilities().contains(Capability.PAUSE)) {
+			assertThat(capabilities()).doesNotContain(Capability.PAUSE);
+			assertThatExceptionOfType(UnsupportedCapabilityException.class).isThrownBy(subscription::pause);
+			assumeTrue(false, "the " + this.bus.backend() + " backend declares no pause");
+		}
+		subscription.pause();
+		assertThat(subscription.isPaused()).isTrue();
+		for (int i = 0; i < 5; i++) {
+			join(this.bus.publish(topic, "m" + i, PublishOptions.key("k")));
+		}
+		awaitSteady(recorder::count, 0);
+		assertThat(state(this.bus, subscription).paused()).isTrue();
+		subscription.resume();
+		assertThat(subscription.isPaused()).isFalse();
+		awaitSteady(recorder::count, 5);
+		assertThat(recorder.payloads()).containsExactly("m0", "m1", "m2", "m3", "m4");
 	}
 
 	// --- clause 11: shutdown ---------------------------------------------------------------------
