@@ -77,6 +77,20 @@ class AmbActuatorTests {
 	}
 
 	@Test
+	void observationCanBeTurnedOff() {
+		this.runner.withUserConfiguration(ObservationConfiguration.class)
+			.withPropertyValues("amb.observation.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(AmbObservation.class));
+	}
+
+	@Test
+	void noMetersWithoutAMeterRegistry() {
+		this.runner.run((context) -> assertThat(context).doesNotHaveBean(AmbMetrics.class)
+			.doesNotHaveBean(AmbObservation.class)
+			.hasSingleBean(AmbHealthIndicator.class));
+	}
+
+	@Test
 	void healthContributorCanBeDisabled() {
 		this.runner.withPropertyValues("management.health.amb.enabled=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(AmbHealthIndicator.class).hasSingleBean(AmbEndpoint.class));

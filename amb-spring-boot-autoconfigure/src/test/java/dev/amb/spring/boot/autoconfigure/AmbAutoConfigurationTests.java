@@ -118,6 +118,20 @@ class AmbAutoConfigurationTests {
 	}
 
 	@Test
+	void codecUsesSpringBootsJsonMapperAndItsSettings() {
+		this.runner
+			.withConfiguration(AutoConfigurations
+				.of(org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration.class))
+			.withPropertyValues("spring.jackson.property-naming-strategy=SNAKE_CASE")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(JsonMapper.class);
+				String json = new String(context.getBean(PayloadCodec.class).encode(new Task("plan", 2)),
+						java.nio.charset.StandardCharsets.UTF_8);
+				assertThat(json).contains("task_name");
+			});
+	}
+
+	@Test
 	void interceptorBeansAreAppliedToTheBus() {
 		this.runner.withUserConfiguration(InterceptorConfiguration.class).run((context) -> {
 			DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
