@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.Subscription;
 import dev.amb.core.SubscriptionInfo;
+import dev.amb.core.Topics;
 import dev.amb.core.spi.ConsumerState;
 import dev.amb.spring.boot.listener.AmbListenerContainer;
 import dev.amb.spring.boot.listener.AmbListenerEndpointRegistry;
@@ -50,8 +51,11 @@ public class AmbEndpoint {
 		for (SubscriptionInfo info : this.bus.subscriptions()) {
 			subscriptions.add(SubscriptionDescriptor.of(info));
 		}
-		return new BusDescriptor(this.bus.backend(), capabilities, this.bus.health().reachable(),
-				this.bus.publishedByTopic(), subscriptions, listeners(), this.bus.counters().snapshot());
+		Map<String, Long> published = new java.util.LinkedHashMap<>(this.bus.publishedByTopic());
+		// Reply topics are the bus's own plumbing, one per bus instance; replies are counted in the counters.
+		published.keySet().removeIf((topic) -> topic.startsWith(Topics.INTERNAL_SEGMENT + "."));
+		return new BusDescriptor(this.bus.backend(), capabilities, this.bus.health().reachable(), published,
+				subscriptions, listeners(), this.bus.counters().snapshot());
 	}
 
 	/**
@@ -122,7 +126,7 @@ public class AmbEndpoint {
 	 * @param backend the backend's name
 	 * @param capabilities what the backend honours
 	 * @param reachable whether the backend answers
-	 * @param published messages published per topic since start
+	 * @param published messages published per application topic since start
 	 * @param subscriptions the open subscriptions
 	 * @param listeners the {@code @AmbListener} methods
 	 * @param counters the bus counters

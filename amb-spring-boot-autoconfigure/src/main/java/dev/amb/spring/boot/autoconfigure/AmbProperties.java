@@ -427,7 +427,7 @@ public class AmbProperties implements InitializingBean {
 	/** What the {@code amb} health contributor reports. */
 	public static class Health {
 
-		/** How long a subscription may hold waiting messages without a delivery before health calls it stalled. */
+		/** How long a subscription may hold waiting messages without a delivery before health calls it stalled; 0 turns the check off. */
 		private Duration stallTimeout = Duration.ofSeconds(60);
 
 		/** @return the stall timeout */
