@@ -102,11 +102,15 @@ final class ListenerMethodInvoker implements RequestHandler<Object, Object> {
 					+ parameter.getGenericParameterType().getTypeName() + ", which a header's string value cannot be converted to.",
 					"Declare the parameter as String, a number, a boolean, a UUID, an enum, or another type Spring can convert a String to.");
 		}
+		boolean optional = parameter.getParameterType() == java.util.Optional.class;
 		boolean required = header.required() && !parameter.isOptional();
 		boolean primitive = parameter.getParameterType().isPrimitive();
 		return (message) -> {
 			String value = message.getHeader(name);
 			if (value == null) {
+				if (optional) {
+					return java.util.Optional.empty();
+				}
 				if (required || primitive) {
 					throw new IllegalArgumentException("Message " + message.getId() + " on '" + message.getTopic()
 							+ "' has no header '" + name + "', which " + where + " requires");

@@ -289,7 +289,9 @@ class AmbListenerTests {
 
 		@AmbListener(topics = "tasks.meta", maxAttempts = "1")
 		void onMessage(Message<Task> message, @AmbHeader("tenant") String tenant,
-				@AmbHeader("retries") int retries, @AmbHeader(value = "trace", required = false) String trace) {
+				@AmbHeader("retries") int retries, @AmbHeader(value = "trace", required = false) String trace,
+				@AmbHeader("region") java.util.Optional<String> region) {
+			assertThat(region).isEmpty();
 			this.received.add(new Object[] { message, tenant, retries, trace });
 		}
 
