@@ -147,10 +147,18 @@ public abstract class BrokerContractTests {
 			.adapter(createAdapter())
 			.source("/amb/contract")
 			.drainTimeout(Duration.ofSeconds(5));
+		customizeBus(builder);
 		customizer.accept(builder);
 		DefaultMessageBus created = builder.build();
 		this.buses.add(created);
 		return created;
+	}
+
+	/**
+	 * Adds what every bus of this backend's tests needs, such as a write-ahead log; nothing by default.
+	 * @param builder the builder, with the adapter already set
+	 */
+	protected void customizeBus(DefaultMessageBus.Builder builder) {
 	}
 
 	/**
