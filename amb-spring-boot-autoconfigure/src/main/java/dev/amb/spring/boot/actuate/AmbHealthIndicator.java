@@ -33,6 +33,8 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 
 	private final Duration stallTimeout;
 
+	private final Map<String, Long> backlogSince = new java.util.concurrent.ConcurrentHashMap<>();
+
 	/**
 	 * Creates the indicator.
 	 * @param bus the bus
@@ -58,10 +60,11 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 		Map<String, Object> subscriptions = new LinkedHashMap<>();
 		for (SubscriptionInfo info : this.bus.subscriptions()) {
 			ConsumerState state = info.state();
-			String condition = condition(state, now);
+			String condition = condition(info.id(), state, now);
 			degraded |= !"ok".equals(condition) && !"paused".equals(condition);
 			subscriptions.put(info.id(), describe(info, state, condition));
 		}
+		this.backlogSince.keySet().retainAll(subscriptions.keySet());
 		builder.withDetail("subscriptions", subscriptions);
 		builder.withDetail("counters", this.bus.counters().snapshot());
 		MessageStore store = this.bus.store();
@@ -77,24 +80,31 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 		builder.status(degraded ? DEGRADED : Status.UP);
 	}
 
-	private String condition(ConsumerState state, long now) {
+	private String condition(String id, ConsumerState state, long now) {
 		if (state.isAboveThreshold()) {
 			return "above-threshold";
 		}
-		if (!state.paused() && isStalled(state, now)) {
+		if (!state.paused() && isStalled(id, state, now)) {
 			return "stalled";
 		}
 		return state.paused() ? "paused" : "ok";
 	}
 
-	private boolean isStalled(ConsumerState state, long now) {
+	private boolean isStalled(String id, ConsumerState state, long now) {
 		long depth = state.depth();
 		if (depth <= 0 || this.stallTimeout.isZero()) {
+			this.backlogSince.remove(id);
 			return false;
 		}
-		// A subscription that never delivered counts from now: a fresh backlog is not a stall.
 		long last = state.lastDeliveryMillis();
-		return last > 0 && now - last > this.stallTimeout.toMillis();
+		if (last > 0) {
+			this.backlogSince.remove(id);
+			return now - last > this.stallTimeout.toMillis();
+		}
+		// Never delivered: count from the first check that saw the backlog, so that a consumer that
+		// never took a message is caught too, and a fresh backlog is not a stall.
+		long since = this.backlogSince.computeIfAbsent(id, (key) -> now);
+		return now - since > this.stallTimeout.toMillis();
 	}
 
 	private static Map<String, Object> describe(SubscriptionInfo info, ConsumerState state, String condition) {
