@@ -29,7 +29,8 @@ import org.springframework.core.env.Environment;
 /**
  * Auto-configuration of the {@link MessageBus}: the backend chosen by {@code amb.backend}, the
  * payload codec on the application's Jackson {@link JsonMapper}, the write-ahead log when
- * {@code amb.persistence.enabled}, the bus itself, and the {@code @AmbListener} machinery. Every bean backs off when the application defines its own.
+ * {@code amb.persistence.enabled}, the bus itself, and the {@code @AmbListener} machinery. Every
+ * bean backs off when the application defines its own.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
 		"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
