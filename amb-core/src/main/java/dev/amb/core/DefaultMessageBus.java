@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.amb.core.codec.JacksonPayloadCodec;
 import dev.amb.core.codec.PayloadCodec;
+import dev.amb.core.persistence.MessageStore;
 import dev.amb.core.spi.AdapterContext;
 import dev.amb.core.spi.BrokerAdapter;
 import dev.amb.core.spi.BrokerConsumer;
@@ -78,6 +79,8 @@ public final class DefaultMessageBus implements MessageBus {
 
 	/** The per-topic counter last used, so a steady stream to one topic skips the map lookup. */
 	private TopicCount lastCounted;
+	/** Null without a write-ahead log, so the publish path pays one null check for it. */
+	private final StoreForwarder storeForwarder;
 
 	private DefaultMessageBus(Builder builder) {
 		this.adapter = Objects.requireNonNull(builder.adapter, "a BrokerAdapter is required");
@@ -89,6 +92,11 @@ public final class DefaultMessageBus implements MessageBus {
 		this.deliveryInterceptors = List.copyOf(builder.deliveryInterceptors);
 		this.replies = new ReplyRouter(this, "_amb.reply." + UUID.randomUUID().toString().replace("-", ""));
 		this.adapter.start(new AdapterContext(this.counters));
+		this.storeForwarder = (builder.store != null) ? new StoreForwarder(this, builder.store, this.adapter) : null;
+		if (this.storeForwarder != null && this.storeForwarder.isOutbox()) {
+			// An outbox forwards to the broker, not to this bus's subscriptions: no reason to wait for them
+			this.storeForwarder.replay();
+		}
 	}
 
 	public static Builder builder() {
@@ -146,6 +154,9 @@ public final class DefaultMessageBus implements MessageBus {
 	}
 
 	private CompletableFuture<UUID> send(Envelope envelope) {
+		if (this.storeForwarder != null) {
+			return this.storeForwarder.publish(envelope);
+		}
 		CompletableFuture<Void> sent = this.adapter.send(envelope);
 		if (sent.isDone() && !sent.isCompletedExceptionally()) {
 			recordPublished(envelope.topic());
@@ -157,7 +168,7 @@ public final class DefaultMessageBus implements MessageBus {
 		});
 	}
 
-	private void recordPublished(String topic) {
+	void recordPublished(String topic) {
 		this.counters.published.increment();
 		TopicCount last = this.lastCounted;
 		if (last != null && topic.equals(last.topic())) {
@@ -263,6 +274,25 @@ public final class DefaultMessageBus implements MessageBus {
 		this.subscriptions.remove(subscription.id());
 	}
 
+	/**
+	 * Replays, once, the messages the write-ahead log held unacknowledged when it was opened, with
+	 * their original ids, to the subscriptions open now. Call it after the subscriptions are made
+	 * (the Spring Boot integration calls it once the listeners have started); until then, and if it
+	 * is never called, the messages stay in the log. Under backpressure it waits rather than loses.
+	 * With a durable backend the log is an outbox, and the bus forwards what it recovered as soon as
+	 * it is built, so this returns 0.
+	 * @return how many messages were replayed; 0 without a log or on later calls
+	 */
+	public int replay() {
+		ensureOpen();
+		return (this.storeForwarder != null) ? this.storeForwarder.replay() : 0;
+	}
+
+	/** @return the write-ahead log, or null if the bus has none */
+	public MessageStore store() {
+		return (this.storeForwarder != null) ? this.storeForwarder.store() : null;
+	}
+
 	/** @return the backend's name */
 	public String backend() {
 		return this.adapter.name();
@@ -356,6 +386,9 @@ public final class DefaultMessageBus implements MessageBus {
 		}
 		this.replies.close();
 		this.adapter.close(this.drainTimeout);
+		if (this.storeForwarder != null) {
+			this.storeForwarder.close();
+		}
 	}
 
 	/**
@@ -376,6 +409,8 @@ public final class DefaultMessageBus implements MessageBus {
 		private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
 
 		private final List<DeliveryInterceptor> deliveryInterceptors = new ArrayList<>();
+
+		private MessageStore store;
 
 		private Builder() {
 		}
@@ -420,6 +455,15 @@ public final class DefaultMessageBus implements MessageBus {
 
 		public Builder deliveryInterceptor(DeliveryInterceptor interceptor) {
 			this.deliveryInterceptors.add(Objects.requireNonNull(interceptor, "interceptor must not be null"));
+			return this;
+		}
+
+		/**
+		 * A write-ahead log: every publish is logged first, and what was not finished with is replayed
+		 * by {@link DefaultMessageBus#replay()}. The bus closes the store when it closes. None by default.
+		 */
+		public Builder store(MessageStore store) {
+			this.store = store;
 			return this;
 		}
 

@@ -91,9 +91,11 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			payload = (this.payloadType == RAW_ENVELOPE) ? envelope
 					: this.codec.decode(envelope.payload(), envelope.contentType(), this.payloadType);
 		}
-		catch (PayloadDecodingException ex) {
+		catch (RuntimeException ex) {
+			// Whatever a codec throws, the same bytes will fail the same way: dead-letter them rather
+			// than leave them to be redelivered ahead of everything behind them, forever.
 			this.counters.undecodable.increment();
-			return deadLetter(envelope, "undecodable payload: " + ex.getMessage(), ex, 0);
+			return deadLetter(envelope, "undecodable payload: " + describeDecoding(ex), ex, 0);
 		}
 		Throwable lastFailure = null;
 		for (int attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -104,13 +106,9 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				this.counters.retried.increment();
 			}
 			Message<Object> message = toMessage(envelope, payload, attempt);
+			Object reply;
 			try {
-				Object reply = invoke(message);
-				this.counters.delivered.increment();
-				if (reply != null && envelope.replyTo() != null) {
-					this.bus.sendReply(envelope, reply);
-				}
-				return Disposition.ACK;
+				reply = invoke(message);
 			}
 			catch (Throwable ex) {
 				if (this.stopping && interruptedBy(ex)) {
@@ -122,10 +120,31 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				lastFailure = ex;
 				logger.log(System.Logger.Level.DEBUG, () -> "Attempt " + message.getDeliveryAttempt() + " of "
 						+ this.maxAttempts + " failed for " + message + " in '" + this.subscriptionId + "'", ex);
+				continue;
 			}
+			this.counters.delivered.increment();
+			if (reply != null && envelope.replyTo() != null) {
+				reply(envelope, reply);
+			}
+			return Disposition.ACK;
 		}
 		return deadLetter(envelope, "handler failed " + this.maxAttempts + " time(s): " + describe(lastFailure),
 				lastFailure, this.maxAttempts);
+	}
+
+	/**
+	 * Sends a handler's reply. The request was handled, so a reply that cannot be sent (too large,
+	 * not encodable, a reply-to that is not a topic) is logged, and the handler is not run again.
+	 */
+	private void reply(Envelope request, Object reply) {
+		try {
+			Topics.validateTopic(request.replyTo());
+			this.bus.sendReply(request, reply);
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.WARNING, "Subscription '" + this.subscriptionId + "' handled " + request
+					+ " but could not send its reply to '" + request.replyTo() + "'; the requester will time out", ex);
+		}
 	}
 
 	private Object invoke(Message<Object> message) throws Exception {
@@ -196,6 +215,10 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	private static String describeDecoding(RuntimeException failure) {
+		return (failure instanceof PayloadDecodingException) ? failure.getMessage() : describe(failure);
 	}
 
 	private static boolean interruptedBy(Throwable failure) {
