@@ -1,0 +1,166 @@
+package dev.amb.core.adapters.redis;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.amb.core.Priority;
+
+/**
+ * One worker's bounded hand-off from the reader: a queue per lane, taken highest lane first with
+ * a starvation bound, one short lock. Its capacity is what bounds the entries a subscription holds
+ * in memory; the rest stays in Redis.
+ */
+final class LaneBuffer {
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final Condition notEmpty = this.lock.newCondition();
+
+	private final Condition notFull = this.lock.newCondition();
+
+	private final ArrayDeque<StreamEntry>[] lanes;
+
+	private final int capacity;
+
+	private final int starvationBound;
+
+	private int size;
+
+	private int servedAhead;
+
+	@SuppressWarnings("unchecked")
+	LaneBuffer(int capacity, int starvationBound) {
+		this.capacity = capacity;
+		this.starvationBound = starvationBound;
+		this.lanes = new ArrayDeque[Priority.laneCount()];
+		for (int i = 0; i < this.lanes.length; i++) {
+			this.lanes[i] = new ArrayDeque<>();
+		}
+	}
+
+	/**
+	 * Adds an entry, waiting while the buffer is full.
+	 * @param entry the entry
+	 * @param stop checked while waiting
+	 * @return whether it was added (false once {@code stop} said so)
+	 */
+	boolean put(StreamEntry entry, java.util.function.BooleanSupplier stop) throws InterruptedException {
+		this.lock.lock();
+		try {
+			while (this.size >= this.capacity) {
+				if (stop.getAsBoolean()) {
+					return false;
+				}
+				this.notFull.await(50, TimeUnit.MILLISECONDS);
+			}
+			this.lanes[entry.stream().lane()].addLast(entry);
+			this.size++;
+			this.notEmpty.signal();
+			return true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Takes the next entry: the highest lane's, except that after {@code starvationBound} entries
+	 * taken ahead of a waiting lower lane, the lowest waiting lane gets one.
+	 * @param timeoutMillis how long to wait for one
+	 * @return the entry, or null
+	 */
+	StreamEntry poll(long timeoutMillis) throws InterruptedException {
+		this.lock.lock();
+		try {
+			long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+			while (this.size == 0) {
+				if (nanos <= 0) {
+					return null;
+				}
+				nanos = this.notEmpty.awaitNanos(nanos);
+			}
+			int highest = -1;
+			int lowest = -1;
+			for (int lane = 0; lane < this.lanes.length; lane++) {
+				if (!this.lanes[lane].isEmpty()) {
+					if (highest < 0) {
+						highest = lane;
+					}
+					lowest = lane;
+				}
+			}
+			int from = highest;
+			if (lowest != highest) {
+				if (this.servedAhead >= this.starvationBound) {
+					from = lowest;
+					this.servedAhead = 0;
+				}
+				else {
+					this.servedAhead++;
+				}
+			}
+			else {
+				this.servedAhead = 0;
+			}
+			this.size--;
+			this.notFull.signal();
+			return this.lanes[from].pollFirst();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/** @return the entries waiting, per lane */
+	long[] depths() {
+		this.lock.lock();
+		try {
+			long[] depths = new long[this.lanes.length];
+			for (int lane = 0; lane < this.lanes.length; lane++) {
+				depths[lane] = this.lanes[lane].size();
+			}
+			return depths;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/** @return whether nothing waits */
+	boolean isEmpty() {
+		this.lock.lock();
+		try {
+			return this.size == 0;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Removes everything waiting.
+	 * @param into where to put it
+	 */
+	void drainTo(List<StreamEntry> into) {
+		this.lock.lock();
+		try {
+			for (ArrayDeque<StreamEntry> lane : this.lanes) {
+				into.addAll(lane);
+				lane.clear();
+			}
+			this.size = 0;
+			this.notFull.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	int capacity() {
+		return this.capacity;
+	}
+
+}
