@@ -30,6 +30,8 @@ final class RedisWriter implements Runnable {
 
 	private static final System.Logger logger = System.getLogger(RedisWriter.class.getName());
 
+	private static final int MAX_ACK_RETRIES = 3;
+
 	private final RedisConnectionFactory connectionFactory;
 
 	private final RedisBrokerSettings settings;
@@ -255,6 +257,10 @@ final class RedisWriter implements Runnable {
 			if (op instanceof Add add && add.registerTopic != null) {
 				this.registrationFailed.accept(add.registerTopic);
 			}
+			if (op instanceof Ack ack && ack.retries++ < MAX_ACK_RETRIES && !this.stopping && this.queue.offer(ack)) {
+				// The entry was handled: another try saves a redelivery after the claim timeout.
+				continue;
+			}
 			op.fail(ex);
 		}
 	}
@@ -331,6 +337,8 @@ final class RedisWriter implements Runnable {
 		final String group;
 
 		final RecordId id;
+
+		int retries;
 
 		Ack(byte[] key, String group, RecordId id) {
 			this.key = key;
