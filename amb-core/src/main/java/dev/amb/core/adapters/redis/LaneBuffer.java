@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import dev.amb.core.Priority;
 
@@ -42,12 +43,13 @@ final class LaneBuffer {
 	}
 
 	/**
-	 * Adds an entry, waiting while the buffer is full.
-	 * @param entry the entry
+	 * Adds a read's entries at once (one wake-up for the worker), waiting while the buffer is full;
+	 * so the buffer holds at most its capacity plus one read.
+	 * @param entries the entries
 	 * @param stop checked while waiting
-	 * @return whether it was added (false once {@code stop} said so)
+	 * @return whether they were added (false once {@code stop} said so)
 	 */
-	boolean put(StreamEntry entry, java.util.function.BooleanSupplier stop) throws InterruptedException {
+	boolean putAll(List<StreamEntry> entries, BooleanSupplier stop) throws InterruptedException {
 		this.lock.lock();
 		try {
 			while (this.size >= this.capacity) {
@@ -56,8 +58,10 @@ final class LaneBuffer {
 				}
 				this.notFull.await(50, TimeUnit.MILLISECONDS);
 			}
-			this.lanes[entry.stream().lane()].addLast(entry);
-			this.size++;
+			for (StreamEntry entry : entries) {
+				this.lanes[entry.stream().lane()].addLast(entry);
+			}
+			this.size += entries.size();
 			this.notEmpty.signal();
 			return true;
 		}
@@ -67,51 +71,63 @@ final class LaneBuffer {
 	}
 
 	/**
-	 * Takes the next entry: the highest lane's, except that after {@code starvationBound} entries
-	 * taken ahead of a waiting lower lane, the lowest waiting lane gets one.
-	 * @param timeoutMillis how long to wait for one
-	 * @return the entry, or null
+	 * Takes up to {@code max} entries under one lock, highest lane first, except that after
+	 * {@code starvationBound} entries taken ahead of a waiting lower lane, the lowest waiting lane
+	 * gets one.
+	 * @param into where to put them
+	 * @param max the most to take
+	 * @param timeoutMillis how long to wait for the first
+	 * @return how many were taken
 	 */
-	StreamEntry poll(long timeoutMillis) throws InterruptedException {
+	int drain(List<StreamEntry> into, int max, long timeoutMillis) throws InterruptedException {
 		this.lock.lock();
 		try {
 			long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
 			while (this.size == 0) {
 				if (nanos <= 0) {
-					return null;
+					return 0;
 				}
 				nanos = this.notEmpty.awaitNanos(nanos);
 			}
-			int highest = -1;
-			int lowest = -1;
-			for (int lane = 0; lane < this.lanes.length; lane++) {
-				if (!this.lanes[lane].isEmpty()) {
-					if (highest < 0) {
-						highest = lane;
-					}
-					lowest = lane;
-				}
+			int taken = 0;
+			while (taken < max && this.size > 0) {
+				into.add(next());
+				taken++;
 			}
-			int from = highest;
-			if (lowest != highest) {
-				if (this.servedAhead >= this.starvationBound) {
-					from = lowest;
-					this.servedAhead = 0;
-				}
-				else {
-					this.servedAhead++;
-				}
-			}
-			else {
-				this.servedAhead = 0;
-			}
-			this.size--;
 			this.notFull.signal();
-			return this.lanes[from].pollFirst();
+			return taken;
 		}
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	private StreamEntry next() {
+		int highest = -1;
+		int lowest = -1;
+		for (int lane = 0; lane < this.lanes.length; lane++) {
+			if (!this.lanes[lane].isEmpty()) {
+				if (highest < 0) {
+					highest = lane;
+				}
+				lowest = lane;
+			}
+		}
+		int from = highest;
+		if (lowest != highest) {
+			if (this.servedAhead >= this.starvationBound) {
+				from = lowest;
+				this.servedAhead = 0;
+			}
+			else {
+				this.servedAhead++;
+			}
+		}
+		else {
+			this.servedAhead = 0;
+		}
+		this.size--;
+		return this.lanes[from].pollFirst();
 	}
 
 	/** @return the entries waiting, per lane */

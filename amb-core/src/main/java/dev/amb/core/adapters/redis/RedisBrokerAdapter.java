@@ -73,6 +73,8 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	private final RedisWriter writer;
 
+	private final RedisWriter acknowledger;
+
 	private final Set<String> registeredTopics = ConcurrentHashMap.newKeySet();
 
 	private final Map<String, byte[][]> keysByTopic = new ConcurrentHashMap<>();
@@ -100,7 +102,12 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
 		this.registryKey = bytes(settings.streamPrefix() + "topics");
-		this.writer = new RedisWriter(connectionFactory, settings, this.registryKey, this.registeredTopics::remove);
+		this.writer = new RedisWriter("amb-redis-writer", connectionFactory, settings, this.registryKey,
+				this.registeredTopics::remove);
+		// Acknowledgements have their own pipeline, so that they neither wait behind nor delay publishes.
+		this.acknowledger = new RedisWriter("amb-redis-acks", connectionFactory, settings, this.registryKey,
+				(topic) -> {
+				});
 	}
 
 	@Override
@@ -118,6 +125,7 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		if (!this.started) {
 			this.started = true;
 			this.writer.start();
+			this.acknowledger.start();
 		}
 	}
 
@@ -200,6 +208,7 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 			consumer.close(timeout);
 		}
 		this.writer.stop(timeout);
+		this.acknowledger.stop(timeout);
 	}
 
 	RedisConnectionFactory connectionFactory() {
@@ -210,8 +219,8 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		return this.settings;
 	}
 
-	RedisWriter writer() {
-		return this.writer;
+	RedisWriter acknowledger() {
+		return this.acknowledger;
 	}
 
 	byte[] registryKey() {

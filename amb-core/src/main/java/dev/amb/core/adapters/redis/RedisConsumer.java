@@ -50,6 +50,9 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private static final StreamOffset<byte[]>[] NO_OFFSETS = offsets(List.of());
 
+	/** Entries a worker takes from its buffer at once; a higher lane's entry waits at most this many. */
+	private static final int CHUNK = 16;
+
 	private final RedisBrokerAdapter adapter;
 
 	private final RedisBrokerSettings settings;
@@ -261,19 +264,28 @@ final class RedisConsumer implements BrokerConsumer {
 	}
 
 	private void dispatch(StreamRef knownStream, List<ByteRecord> records) throws InterruptedException {
+		// Convert the whole read first, then hand each worker its share at once: one wake-up per read, not per entry.
+		List<List<StreamEntry>> shares = new ArrayList<>(this.workers.length);
+		for (int i = 0; i < this.workers.length; i++) {
+			shares.add(new ArrayList<>());
+		}
 		for (ByteRecord record : records) {
 			StreamRef stream = (knownStream != null) ? knownStream : streamOf(record.getStream());
 			if (stream == null) {
 				continue;
 			}
 			StreamEntry entry = toEntry(stream, record);
-			if (!this.inFlight.add(entry.localKey())) {
-				continue;
+			if (this.inFlight.add(entry.localKey())) {
+				shares.get(workerFor(entry)).add(entry);
 			}
-			Worker worker = workerFor(entry);
-			if (!worker.buffer.put(entry, () -> !this.running || this.stopNow)) {
-				// Closing: the entry stays pending in Redis, unacknowledged, for another member or a later claim.
-				this.inFlight.remove(entry.localKey());
+		}
+		for (int i = 0; i < shares.size(); i++) {
+			List<StreamEntry> share = shares.get(i);
+			if (!share.isEmpty() && !this.workers[i].buffer.putAll(share, () -> !this.running || this.stopNow)) {
+				// Closing: these stay pending in Redis, unacknowledged, for another member or a later claim.
+				for (int j = i; j < shares.size(); j++) {
+					shares.get(j).forEach((unhandled) -> this.inFlight.remove(unhandled.localKey()));
+				}
 				return;
 			}
 		}
@@ -309,17 +321,17 @@ final class RedisConsumer implements BrokerConsumer {
 		return stream.name() + '#' + id;
 	}
 
-	private Worker workerFor(StreamEntry entry) {
+	private int workerFor(StreamEntry entry) {
 		if (this.workers.length == 1) {
-			return this.workers[0];
+			return 0;
 		}
 		String key = entry.fields().get(WireHeaders.KEY);
 		if (key != null) {
-			return this.workers[Math.floorMod(key.hashCode(), this.workers.length)];
+			return Math.floorMod(key.hashCode(), this.workers.length);
 		}
 		int next = this.nextWorker;
 		this.nextWorker = (next + 1) % this.workers.length;
-		return this.workers[next];
+		return next;
 	}
 
 	private void refreshTopics(ReadOffset offset) {
@@ -496,7 +508,7 @@ final class RedisConsumer implements BrokerConsumer {
 	}
 
 	private void acknowledge(StreamEntry entry) {
-		this.adapter.writer().ack(entry.stream().key(), this.groupName, entry.id());
+		this.adapter.acknowledger().ack(entry.stream().key(), this.groupName, entry.id());
 	}
 
 	// BrokerConsumer -----------------------------------------------------------------------
@@ -558,7 +570,7 @@ final class RedisConsumer implements BrokerConsumer {
 					+ unhandled.size() + " entr(y/ies) not handled; they are not acknowledged");
 		}
 		try {
-			this.adapter.writer().flush().get(Math.max(1000, TimeUnit.NANOSECONDS.toMillis(remaining(deadline))),
+			this.adapter.acknowledger().flush().get(Math.max(1000, TimeUnit.NANOSECONDS.toMillis(remaining(deadline))),
 					TimeUnit.MILLISECONDS);
 		}
 		catch (Exception ex) {
@@ -631,32 +643,46 @@ final class RedisConsumer implements BrokerConsumer {
 
 		@Override
 		public void run() {
+			List<StreamEntry> chunk = new ArrayList<>(CHUNK);
 			try {
 				while (!RedisConsumer.this.stopNow) {
 					if (RedisConsumer.this.paused && !RedisConsumer.this.draining) {
 						Thread.sleep(20);
 						continue;
 					}
-					StreamEntry entry = this.buffer.poll(50);
-					if (entry == null) {
+					chunk.clear();
+					if (this.buffer.drain(chunk, CHUNK, 50) == 0) {
 						if (RedisConsumer.this.draining) {
 							return;
 						}
 						continue;
 					}
-					try {
-						handle(entry);
-					}
-					catch (RuntimeException ex) {
-						// Never let one entry stop the worker: it stays pending and is claimed again later.
-						logger.log(System.Logger.Level.ERROR, "Subscription '" + RedisConsumer.this.spec.id()
-								+ "' failed on entry " + entry.id() + " of '" + entry.stream().name() + "'", ex);
+					for (int i = 0; i < chunk.size(); i++) {
+						StreamEntry entry = chunk.get(i);
+						if (RedisConsumer.this.stopNow) {
+							abandon(chunk.subList(i, chunk.size()));
+							return;
+						}
+						try {
+							handle(entry);
+						}
+						catch (RuntimeException ex) {
+							// Never let one entry stop the worker: it stays pending and is claimed again later.
+							logger.log(System.Logger.Level.ERROR, "Subscription '" + RedisConsumer.this.spec.id()
+									+ "' failed on entry " + entry.id() + " of '" + entry.stream().name() + "'", ex);
+						}
 					}
 				}
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
+		}
+
+		private void abandon(List<StreamEntry> entries) {
+			entries.forEach((entry) -> RedisConsumer.this.inFlight.remove(entry.localKey()));
+			logger.log(System.Logger.Level.WARNING, () -> "Subscription '" + RedisConsumer.this.spec.id() + "' stopped with "
+					+ entries.size() + " entr(y/ies) taken but not handled; they are not acknowledged");
 		}
 
 	}

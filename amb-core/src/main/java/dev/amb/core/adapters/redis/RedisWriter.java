@@ -21,8 +21,8 @@ import org.springframework.data.redis.connection.stream.StreamRecords;
 import dev.amb.core.BusClosedException;
 
 /**
- * The adapter's one writing thread: drains what publishers and consumers queued (XADDs, XACKs)
- * and sends it as one pipeline, completing each send's future when Redis has replied. A lone
+ * A writing thread of the adapter (one for XADDs, one for XACKs): drains what was queued and
+ * sends it as one pipeline, completing each send's future when Redis has replied. A lone
  * publish goes out at once in a pipeline of one; under load, everything that queued while the
  * previous pipeline was on the wire goes out together, which is where Redis's throughput is.
  */
@@ -52,7 +52,7 @@ final class RedisWriter implements Runnable {
 
 	private XAddOptions maxLengthOptions;
 
-	RedisWriter(RedisConnectionFactory connectionFactory, RedisBrokerSettings settings, byte[] registryKey,
+	RedisWriter(String name, RedisConnectionFactory connectionFactory, RedisBrokerSettings settings, byte[] registryKey,
 			Consumer<String> registrationFailed) {
 		this.connectionFactory = connectionFactory;
 		this.settings = settings;
@@ -65,7 +65,7 @@ final class RedisWriter implements Runnable {
 		if (trimming.strategy() == RedisBrokerSettings.Trimming.Strategy.MAXLEN) {
 			this.maxLengthOptions = XAddOptions.maxlen(trimming.maxLength()).approximateTrimming(trimming.approximate());
 		}
-		this.thread = new Thread(this, "amb-redis-writer");
+		this.thread = new Thread(this, name);
 		this.thread.setDaemon(true);
 	}
 
