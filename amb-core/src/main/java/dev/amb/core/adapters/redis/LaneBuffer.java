@@ -130,21 +130,6 @@ final class LaneBuffer {
 		return this.lanes[from].pollFirst();
 	}
 
-	/** @return the entries waiting, per lane */
-	long[] depths() {
-		this.lock.lock();
-		try {
-			long[] depths = new long[this.lanes.length];
-			for (int lane = 0; lane < this.lanes.length; lane++) {
-				depths[lane] = this.lanes[lane].size();
-			}
-			return depths;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
 	/** @return whether nothing waits */
 	boolean isEmpty() {
 		this.lock.lock();
@@ -173,10 +158,6 @@ final class LaneBuffer {
 		finally {
 			this.lock.unlock();
 		}
-	}
-
-	int capacity() {
-		return this.capacity;
 	}
 
 }

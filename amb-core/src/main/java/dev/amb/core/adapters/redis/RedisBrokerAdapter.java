@@ -50,9 +50,15 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	static final byte[] DATA_FIELD_BYTES = bytes(DATA_FIELD);
 
+	/**
+	 * Not {@link Capability#KEY_ORDER}: one subscription keeps each key in order whatever its
+	 * concurrency (entries go to workers by key hash), but Redis hands a group's entries to whichever
+	 * member reads next, so two members may handle one key's entries at once. Not
+	 * {@link Capability#BOUNDED_QUEUES}: the backlog is the stream, bounded by trimming, and
+	 * publishers are not slowed by a subscriber's backlog.
+	 */
 	private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.DURABLE,
-			Capability.DURABLE_GROUPS, Capability.WILDCARDS, Capability.PRIORITY, Capability.KEY_ORDER,
-			Capability.PAUSE));
+			Capability.DURABLE_GROUPS, Capability.WILDCARDS, Capability.PRIORITY, Capability.PAUSE));
 
 	/** Stream keys are cached per topic up to this many topics. */
 	private static final int MAX_CACHED_TOPICS = 10_000;

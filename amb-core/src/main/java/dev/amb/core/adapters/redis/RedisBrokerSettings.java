@@ -87,7 +87,7 @@ public final class RedisBrokerSettings {
 		return this.topicRefreshInterval;
 	}
 
-	/** @return reads from higher lanes in a row before the lower lanes get one ({@code amb.redis.starvation-bound}) */
+	/** @return entries served ahead of a waiting lower lane before it gets one ({@code amb.redis.starvation-bound}) */
 	public int starvationBound() {
 		return this.starvationBound;
 	}
@@ -198,7 +198,7 @@ public final class RedisBrokerSettings {
 
 		private Duration topicRefreshInterval = Duration.ofSeconds(1);
 
-		private int starvationBound = 8;
+		private int starvationBound = 16;
 
 		private int maxPendingSends = 10_000;
 
@@ -259,7 +259,7 @@ public final class RedisBrokerSettings {
 			return this;
 		}
 
-		/** Reads served from higher lanes in a row before one read takes every lane; 8 by default. */
+		/** Entries taken from higher lanes in a row while a lower lane waits before the lowest gets one; 16 by default. */
 		public Builder starvationBound(int starvationBound) {
 			if (starvationBound < 1) {
 				throw new IllegalArgumentException("starvationBound must be at least 1, was " + starvationBound);

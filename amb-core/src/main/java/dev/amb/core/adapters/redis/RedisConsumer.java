@@ -50,8 +50,14 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private static final StreamOffset<byte[]>[] NO_OFFSETS = offsets(List.of());
 
-	/** Entries a worker takes from its buffer at once; a higher lane's entry waits at most this many. */
-	private static final int CHUNK = 16;
+	/**
+	 * Entries a worker takes from its buffer at once. One: the lanes are compared again before each
+	 * entry, so a higher-lane entry that arrives while the worker is busy goes next.
+	 */
+	private static final int CHUNK = 1;
+
+	/** Handlers longer than this let the reader catch up before the next entry is chosen. */
+	private static final long CATCH_UP_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
 	private final RedisBrokerAdapter adapter;
 
@@ -76,6 +82,8 @@ final class RedisConsumer implements BrokerConsumer {
 	private final AtomicBoolean closing = new AtomicBoolean();
 
 	private final Set<String> knownTopics = new HashSet<>();
+
+	private final Map<String, String> claimCursors = new HashMap<>();
 
 	private final List<StreamRef> streams = new ArrayList<>();
 
@@ -116,6 +124,16 @@ final class RedisConsumer implements BrokerConsumer {
 	private volatile boolean stopNow;
 
 	private volatile long lastDeliveryMillis;
+
+	private final Object readProgress = new Object();
+
+	private volatile long readsCompleted;
+
+	private volatile long readsStarted;
+
+	private volatile boolean readBlocking;
+
+	private volatile boolean awaitingRead;
 
 	@SuppressWarnings("unchecked")
 	RedisConsumer(RedisBrokerAdapter adapter, ConsumerSpec spec, DeliveryHandler handler) {
@@ -189,7 +207,12 @@ final class RedisConsumer implements BrokerConsumer {
 				}
 				List<ByteRecord> records = poll();
 				if (records != null && !records.isEmpty()) {
-					dispatch(null, records);
+					try {
+						dispatch(null, records);
+					}
+					finally {
+						readCompleted();
+					}
 				}
 				failures = 0;
 			}
@@ -220,8 +243,7 @@ final class RedisConsumer implements BrokerConsumer {
 				if (offsets.length == 0) {
 					continue;
 				}
-				List<ByteRecord> records = connection().streamCommands()
-					.xReadGroup(this.consumer, this.probeOptions, offsets);
+				List<ByteRecord> records = xReadGroup(this.probeOptions, offsets, false);
 				if (records != null && !records.isEmpty()) {
 					this.servedAhead++;
 					return records;
@@ -230,17 +252,48 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 		this.servedAhead = 0;
 		// Redis answers streams in the order asked, and allOffsets is sorted by lane: highest first.
-		return connection().streamCommands().xReadGroup(this.consumer, this.blockingOptions, this.allOffsets);
+		return xReadGroup(this.blockingOptions, this.allOffsets, true);
 	}
 
-	/** Claims entries pending longer than the claim timeout (their reader died, or the bus asked for redelivery). */
+	/** One XREADGROUP, counted so that a worker can wait for the reader to catch up (see {@link #catchUp}). */
+	private List<ByteRecord> xReadGroup(StreamReadOptions options, StreamOffset<byte[]>[] offsets, boolean blocking) {
+		this.readBlocking = blocking;
+		this.readsStarted++;
+		List<ByteRecord> records;
+		try {
+			records = connection().streamCommands().xReadGroup(this.consumer, options, offsets);
+		}
+		catch (RuntimeException ex) {
+			readCompleted();
+			throw ex;
+		}
+		if (records == null || records.isEmpty()) {
+			readCompleted();
+		}
+		return records;
+	}
+
+	/**
+	 * Claims entries pending longer than the claim timeout (their reader died, or the bus asked for
+	 * redelivery), a page per stream per pass: the cursor walks the whole pending list, so entries
+	 * that keep coming back (say, their acknowledgements are lost) never hide the ones behind them.
+	 */
 	private void claim() throws InterruptedException {
 		Duration timeout = this.settings.claimTimeout();
 		for (StreamRef stream : new ArrayList<>(this.streams)) {
+			String after = this.claimCursors.get(stream.name());
+			Range<String> range = (after != null) ? Range.rightUnbounded(Range.Bound.exclusive(after)) : Range.unbounded();
 			PendingMessages pending = connection().streamCommands()
-				.xPending(stream.key(), this.groupName, Range.unbounded(), (long) this.settings.batchSize(), timeout);
+				.xPending(stream.key(), this.groupName, range, (long) this.settings.batchSize(), timeout);
 			if (pending == null || pending.isEmpty()) {
+				this.claimCursors.remove(stream.name());
 				continue;
+			}
+			if (pending.size() < this.settings.batchSize()) {
+				this.claimCursors.remove(stream.name());
+			}
+			else {
+				this.claimCursors.put(stream.name(), pending.get(pending.size() - 1).getIdAsString());
 			}
 			List<RecordId> ids = new ArrayList<>(pending.size());
 			for (PendingMessage message : pending) {
@@ -463,6 +516,45 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 	}
 
+	private void readCompleted() {
+		this.readsCompleted = this.readsStarted;
+		if (this.awaitingRead) {
+			synchronized (this.readProgress) {
+				this.readProgress.notifyAll();
+			}
+		}
+	}
+
+	/**
+	 * After a long handler, lets the reader finish a read that sees what Redis has now (one that
+	 * starts from now, or a blocking read in progress, which wakes for new entries) before the worker
+	 * chooses by lane, so that a higher-lane entry already in Redis is not overtaken by what was
+	 * buffered before it; waits at most a quarter of the handler's time (50 ms at most), and only when entries wait.
+	 */
+	private void catchUp(long handlerNanos, LaneBuffer buffer) throws InterruptedException {
+		long waitNanos = Math.min(handlerNanos / 4, TimeUnit.MILLISECONDS.toNanos(50));
+		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()) {
+			// An empty buffer leaves nothing to choose between: the worker takes whatever the reader brings next.
+			return;
+		}
+		long started = this.readsStarted;
+		boolean inProgress = this.readsCompleted < started;
+		long target = (inProgress && this.readBlocking) ? started : started + 1;
+		long deadline = System.nanoTime() + waitNanos;
+		synchronized (this.readProgress) {
+			this.awaitingRead = true;
+			try {
+				long left;
+				while (this.readsCompleted < target && (left = deadline - System.nanoTime()) > 0) {
+					TimeUnit.NANOSECONDS.timedWait(this.readProgress, left);
+				}
+			}
+			finally {
+				this.awaitingRead = false;
+			}
+		}
+	}
+
 	// Workers ------------------------------------------------------------------------------
 
 	private void handle(StreamEntry entry) {
@@ -525,16 +617,10 @@ final class RedisConsumer implements BrokerConsumer {
 
 	@Override
 	public ConsumerState state() {
+		// The backlog is the stream in Redis, not known here without asking: depths and capacity are unknown.
 		long[] depths = new long[Priority.laneCount()];
-		long capacity = 0;
-		for (Worker worker : this.workers) {
-			long[] workerDepths = worker.buffer.depths();
-			for (int lane = 0; lane < depths.length; lane++) {
-				depths[lane] += workerDepths[lane];
-			}
-			capacity += worker.buffer.capacity();
-		}
-		return new ConsumerState(depths, capacity, -1, this.handling.get(), this.paused, this.lastDeliveryMillis);
+		Arrays.fill(depths, -1);
+		return new ConsumerState(depths, -1, -1, this.handling.get(), this.paused, this.lastDeliveryMillis);
 	}
 
 	@Override
@@ -663,6 +749,7 @@ final class RedisConsumer implements BrokerConsumer {
 							abandon(chunk.subList(i, chunk.size()));
 							return;
 						}
+						long started = System.nanoTime();
 						try {
 							handle(entry);
 						}
@@ -671,6 +758,7 @@ final class RedisConsumer implements BrokerConsumer {
 							logger.log(System.Logger.Level.ERROR, "Subscription '" + RedisConsumer.this.spec.id()
 									+ "' failed on entry " + entry.id() + " of '" + entry.stream().name() + "'", ex);
 						}
+						catchUp(System.nanoTime() - started, this.buffer);
 					}
 				}
 			}

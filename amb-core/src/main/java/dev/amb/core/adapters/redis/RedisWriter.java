@@ -35,6 +35,13 @@ final class RedisWriter implements Runnable {
 
 	private static final boolean LETTUCE_PRESENT = isPresent("io.lettuce.core.RedisClient");
 
+	/**
+	 * One write per pipeline instead of one per command. Off: with it, a pipeline in flight when
+	 * the connection was killed hung until the command timeout in the fault tests (acknowledgements
+	 * stalled, entries were claimed over and over); see the Redis backend documentation.
+	 */
+	private static final boolean FLUSH_ON_CLOSE = Boolean.getBoolean("amb.redis.flush-on-close");
+
 	private final RedisConnectionFactory connectionFactory;
 
 	private final RedisBrokerSettings settings;
@@ -283,7 +290,7 @@ final class RedisWriter implements Runnable {
 	private RedisConnection connection() {
 		if (this.connection == null || this.connection.isClosed()) {
 			RedisConnection connection = this.connectionFactory.getConnection();
-			if (LETTUCE_PRESENT) {
+			if (LETTUCE_PRESENT && FLUSH_ON_CLOSE) {
 				LettuceTuning.flushOnClose(connection);
 			}
 			this.connection = connection;
