@@ -322,24 +322,35 @@ final class RedisConsumer implements BrokerConsumer {
 		for (int i = 0; i < this.workers.length; i++) {
 			shares.add(new ArrayList<>());
 		}
+		List<StreamEntry> entries = new ArrayList<>(records.size());
 		for (ByteRecord record : records) {
 			StreamRef stream = (knownStream != null) ? knownStream : streamOf(record.getStream());
-			if (stream == null) {
+			if (stream == null || record.getId() == null || record.getValue() == null) {
+				// Nothing to deliver; if it is pending, a claim brings it back.
 				continue;
 			}
-			StreamEntry entry = toEntry(stream, record);
+			entries.add(toEntry(stream, record));
+		}
+		for (StreamEntry entry : entries) {
 			if (this.inFlight.add(entry.localKey())) {
 				shares.get(workerFor(entry)).add(entry);
 			}
 		}
-		for (int i = 0; i < shares.size(); i++) {
-			List<StreamEntry> share = shares.get(i);
-			if (!share.isEmpty() && !this.workers[i].buffer.putAll(share, () -> !this.running || this.stopNow)) {
-				// Closing: these stay pending in Redis, unacknowledged, for another member or a later claim.
-				for (int j = i; j < shares.size(); j++) {
-					shares.get(j).forEach((unhandled) -> this.inFlight.remove(unhandled.localKey()));
+		int handedOver = 0;
+		try {
+			for (; handedOver < shares.size(); handedOver++) {
+				List<StreamEntry> share = shares.get(handedOver);
+				if (!share.isEmpty()
+						&& !this.workers[handedOver].buffer.putAll(share, () -> !this.running || this.stopNow)) {
+					// Closing: these stay pending in Redis, unacknowledged, for another member or a later claim.
+					return;
 				}
-				return;
+			}
+		}
+		finally {
+			// Whatever no worker got must not stay marked in flight, or claims would skip it for good.
+			for (int j = handedOver; j < shares.size(); j++) {
+				shares.get(j).forEach((unhandled) -> this.inFlight.remove(unhandled.localKey()));
 			}
 		}
 	}
@@ -359,6 +370,9 @@ final class RedisConsumer implements BrokerConsumer {
 		Map<String, String> fields = new LinkedHashMap<>(value.size() * 2);
 		byte[] data = null;
 		for (Map.Entry<byte[], byte[]> field : value.entrySet()) {
+			if (field.getKey() == null) {
+				continue;
+			}
 			if (Arrays.equals(field.getKey(), RedisBrokerAdapter.DATA_FIELD_BYTES)) {
 				data = field.getValue();
 			}

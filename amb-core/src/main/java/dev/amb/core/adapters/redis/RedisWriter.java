@@ -227,7 +227,7 @@ final class RedisWriter implements Runnable {
 		boolean indexed = results != null && results.size() == commands;
 		for (Op op : batch) {
 			if (op instanceof Add add) {
-				Object result = indexed ? results.get(add.resultIndex) : failureIn(results);
+				Object result = indexed ? results.get(add.resultIndex) : mismatch(results, commands);
 				if (result instanceof Throwable failure) {
 					if (add.registerTopic != null) {
 						this.registrationFailed.accept(add.registerTopic);
@@ -251,15 +251,11 @@ final class RedisWriter implements Runnable {
 		}
 	}
 
-	private static Object failureIn(List<Object> results) {
-		if (results != null) {
-			for (Object result : results) {
-				if (result instanceof Throwable) {
-					return result;
-				}
-			}
-		}
-		return null;
+	/** Replies that cannot be matched to their commands: a send is not reported as done unless Redis said so. */
+	private static Object mismatch(List<Object> results, int commands) {
+		return new org.springframework.dao.DataAccessResourceFailureException("Redis answered "
+				+ ((results != null) ? results.size() : 0) + " of " + commands
+				+ " pipelined commands; the send may or may not have been stored");
 	}
 
 	private void fail(List<Op> batch, RuntimeException ex) {
