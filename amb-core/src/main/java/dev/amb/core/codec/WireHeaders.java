@@ -1,6 +1,7 @@
 package dev.amb.core.codec;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -72,6 +73,17 @@ public final class WireHeaders {
 	/** Dead-letter header prefix for the reserved headers of wire data that could not be read. */
 	public static final String RAW_PREFIX = "ambraw-";
 
+	/** What {@link #parseUtcMillis} answers for text it leaves to {@link Instant#parse}. */
+	static final long NOT_PARSED = Long.MIN_VALUE;
+
+	private static final long MILLIS_PER_DAY = 86_400_000L;
+
+	private static final long EPOCH_DAY_0000 = LocalDate.of(0, 1, 1).toEpochDay();
+
+	private static final long EPOCH_DAY_9999 = LocalDate.of(9999, 12, 31).toEpochDay();
+
+	private static final int[] POWERS_OF_TEN = { 1, 10, 100, 1000, 10_000, 100_000, 1_000_000 };
+
 	private static final Set<String> RESERVED = Set.of(ID, SOURCE, TYPE, SPEC_VERSION, TIME, CONTENT_TYPE, "subject",
 			"data", "dataschema");
 
@@ -113,7 +125,7 @@ public final class WireHeaders {
 		headers.put(ID, envelope.id().toString());
 		headers.put(SOURCE, (envelope.source() != null) ? envelope.source() : "/amb");
 		headers.put(TYPE, MESSAGE_TYPE);
-		headers.put(TIME, Instant.ofEpochMilli(envelope.timestamp()).toString());
+		headers.put(TIME, formatTime(envelope.timestamp()));
 		if (envelope.contentType() != null) {
 			headers.put(CONTENT_TYPE, envelope.contentType());
 		}
@@ -123,7 +135,7 @@ public final class WireHeaders {
 		putIfSet(headers, CORRELATION_ID, envelope.correlationId());
 		putIfSet(headers, REPLY_TO, envelope.replyTo());
 		if (envelope.expiresAt() != 0) {
-			headers.put(EXPIRES_AT, Instant.ofEpochMilli(envelope.expiresAt()).toString());
+			headers.put(EXPIRES_AT, formatTime(envelope.expiresAt()));
 		}
 		headers.putAll(envelope.headers());
 		return headers;
@@ -207,12 +219,104 @@ public final class WireHeaders {
 		if (text == null) {
 			return fallback;
 		}
+		long millis = parseUtcMillis(text);
+		if (millis != NOT_PARSED) {
+			return millis;
+		}
 		try {
 			return Instant.parse(text).toEpochMilli();
 		}
 		catch (DateTimeParseException ex) {
 			throw new MalformedEnvelopeException("Header '" + header + "' is not an RFC 3339 time: '" + abbreviate(text)
 					+ "'", ex);
+		}
+	}
+
+	/**
+	 * Formats Unix milliseconds exactly as {@code Instant.ofEpochMilli(millis).toString()} does,
+	 * without a formatter: it runs for every message published.
+	 * @param millis Unix milliseconds
+	 * @return the RFC 3339 text
+	 */
+	static String formatTime(long millis) {
+		long epochDay = Math.floorDiv(millis, MILLIS_PER_DAY);
+		if (epochDay < EPOCH_DAY_0000 || epochDay > EPOCH_DAY_9999) {
+			return Instant.ofEpochMilli(millis).toString();
+		}
+		LocalDate date = LocalDate.ofEpochDay(epochDay);
+		int millisOfDay = (int) Math.floorMod(millis, MILLIS_PER_DAY);
+		int fraction = millisOfDay % 1000;
+		int secondOfDay = millisOfDay / 1000;
+		char[] text = new char[(fraction != 0) ? 24 : 20];
+		digits(text, 0, date.getYear(), 4);
+		text[4] = '-';
+		digits(text, 5, date.getMonthValue(), 2);
+		text[7] = '-';
+		digits(text, 8, date.getDayOfMonth(), 2);
+		text[10] = 'T';
+		digits(text, 11, secondOfDay / 3600, 2);
+		text[13] = ':';
+		digits(text, 14, (secondOfDay / 60) % 60, 2);
+		text[16] = ':';
+		digits(text, 17, secondOfDay % 60, 2);
+		if (fraction != 0) {
+			text[19] = '.';
+			digits(text, 20, fraction, 3);
+		}
+		text[text.length - 1] = 'Z';
+		return new String(text);
+	}
+
+	/**
+	 * Parses the shape {@link Instant#toString()} writes ({@code yyyy-MM-ddTHH:mm:ss[.fraction]Z})
+	 * without a formatter, since it runs for every delivery; anything else is left to
+	 * {@link Instant#parse}.
+	 * @param text the text
+	 * @return Unix milliseconds, or {@link #NOT_PARSED}
+	 */
+	static long parseUtcMillis(String text) {
+		int length = text.length();
+		if (length < 20 || length == 21 || length > 30 || text.charAt(4) != '-' || text.charAt(7) != '-'
+				|| text.charAt(10) != 'T' || text.charAt(13) != ':' || text.charAt(16) != ':'
+				|| text.charAt(length - 1) != 'Z' || (length > 20 && text.charAt(19) != '.')) {
+			return NOT_PARSED;
+		}
+		int year = number(text, 0, 4);
+		int month = number(text, 5, 2);
+		int day = number(text, 8, 2);
+		int hour = number(text, 11, 2);
+		int minute = number(text, 14, 2);
+		int second = number(text, 17, 2);
+		int fraction = (length > 20) ? number(text, 20, length - 21) : 0;
+		if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0
+				|| minute > 59 || second < 0 || second > 59 || fraction < 0
+				|| day > LocalDate.of(year, month, 1).lengthOfMonth()) {
+			return NOT_PARSED;
+		}
+		int fractionDigits = length - 21;
+		int millis = (fractionDigits <= 0) ? 0
+				: (fractionDigits >= 3) ? fraction / POWERS_OF_TEN[fractionDigits - 3]
+						: fraction * POWERS_OF_TEN[3 - fractionDigits];
+		long epochSecond = LocalDate.of(year, month, day).toEpochDay() * 86_400L + hour * 3600L + minute * 60L + second;
+		return epochSecond * 1000 + millis;
+	}
+
+	private static int number(String text, int start, int count) {
+		int value = 0;
+		for (int i = start; i < start + count; i++) {
+			char c = text.charAt(i);
+			if (c < '0' || c > '9') {
+				return -1;
+			}
+			value = value * 10 + (c - '0');
+		}
+		return value;
+	}
+
+	private static void digits(char[] text, int start, int value, int count) {
+		for (int i = start + count - 1; i >= start; i--) {
+			text[i] = (char) ('0' + value % 10);
+			value /= 10;
 		}
 	}
 
