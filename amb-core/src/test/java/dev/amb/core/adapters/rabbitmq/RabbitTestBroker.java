@@ -59,7 +59,7 @@ final class RabbitTestBroker {
 	/** Closes this class's connections from the broker's side, as an operator or a failing node would. */
 	int closeConnectionsFromBroker() throws IOException, InterruptedException {
 		List<String> names = new ArrayList<>();
-		for (String line : rabbitmqctl("list_connections", "-q", "--no-table-headers", "name", "client_properties")) {
+		for (String line : rabbitmqctl("list_connections", "-q", "--no-table-headers", "pid", "client_properties")) {
 			if (line.contains(this.connectionName)) {
 				names.add(line.substring(0, line.indexOf('\t')));
 			}
