@@ -26,8 +26,9 @@ import dev.amb.core.spi.Envelope;
 /**
  * One subscription's consumer: a {@link SimpleMessageListenerContainer} with one AMQP consumer on
  * the subscription's queue, manual acknowledgements and the prefetch as the bound on what is held
- * in the process. With a concurrency of one the bus's pipeline runs on the container's thread;
- * above one, deliveries go to {@link LaneWorkers} by key. A message is acknowledged only after
+ * in the process. Deliveries go to {@link LaneWorkers} by key, which run the bus's pipeline and
+ * order what was prefetched by lane: RabbitMQ's priority queue orders the backlog on the broker,
+ * the workers order the prefetch window, which would otherwise be first come first served. A message is acknowledged only after
  * the pipeline answered {@link Disposition#ACK}; {@link Disposition#REQUEUE} hands it back to the
  * broker after {@link RabbitBrokerSettings#requeueDelay()}.
  */
@@ -77,8 +78,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		// Backpressure bounds what the process holds: never more unacknowledged than the queue bound.
 		this.prefetch = (spec.backpressure() != null)
 				? Math.min(settings.prefetch(), spec.backpressure().maxQueueSize()) : settings.prefetch();
-		this.workers = (spec.concurrency() > 1)
-				? new LaneWorkers(spec.id(), spec.concurrency(), settings.starvationBound(), this::process) : null;
+		this.workers = new LaneWorkers(spec.id(), spec.concurrency(), settings.starvationBound(), this::process);
 		this.container = new SimpleMessageListenerContainer(connectionFactory);
 		this.container.setQueueNames(queue);
 		this.container.setAcknowledgeMode(AcknowledgeMode.MANUAL);
@@ -95,9 +95,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 
 	/** Starts consuming; returns once the AMQP consumer is registered. */
 	void start() {
-		if (this.workers != null) {
-			this.workers.start();
-		}
+		this.workers.start();
 		this.container.start();
 	}
 
@@ -135,13 +133,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 			settle(channel, tag, Disposition.ACK);
 			return;
 		}
-		RabbitDelivery delivery = new RabbitDelivery(envelope, channel, tag);
-		if (this.workers == null) {
-			process(delivery);
-		}
-		else {
-			this.workers.submit(delivery);
-		}
+		this.workers.submit(new RabbitDelivery(envelope, channel, tag));
 	}
 
 	private void process(RabbitDelivery delivery) {
@@ -185,9 +177,6 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 	}
 
 	private void handBackWaiting() {
-		if (this.workers == null) {
-			return;
-		}
 		for (RabbitDelivery delivery : this.workers.drainWaiting()) {
 			try {
 				if (delivery.channel().isOpen()) {
@@ -215,7 +204,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 
 	@Override
 	public ConsumerState state() {
-		int waiting = (this.workers != null) ? this.workers.waiting() : 0;
+		int waiting = this.workers.waiting();
 		return new ConsumerState(UNKNOWN_LANE_DEPTHS.clone(), -1, -1, this.inFlight.get() + waiting, this.paused,
 				this.lastDeliveryMillis);
 	}
@@ -230,11 +219,9 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		long deadline = System.nanoTime() + drainTimeout.toNanos();
 		this.closing = true;
 		this.adapter.detach(this);
-		if (this.workers != null) {
-			handBackWaiting();
-			this.workers.stop(deadline);
-			handBackWaiting();
-		}
+		handBackWaiting();
+		this.workers.stop(deadline);
+		handBackWaiting();
 		long remainingMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
 		this.container.setShutdownTimeout(remainingMillis);
 		this.container.stop();
