@@ -95,11 +95,19 @@ public final class RabbitBrokerAdapter implements BrokerAdapter {
 
 	@Override
 	public void start(AdapterContext context) {
-		withChannel((channel) -> {
-			this.topology.declareExchanges(channel);
-			return null;
-		});
+		this.started = true;
 		this.connectionFactory.addConnectionListener(this.redeclarer);
+		try {
+			withChannel((channel) -> {
+				this.topology.declareExchanges(channel);
+				return null;
+			});
+		}
+		catch (RabbitDeclarationException ex) {
+			// An application may start before its broker: the listener declares on the first connection.
+			logger.log(System.Logger.Level.WARNING, "RabbitMQ is not reachable at start-up (" + ex.getMessage()
+					+ "); AMB's exchanges are declared once it is, publishes fail until then");
+		}
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
 			Thread thread = new Thread(task, "amb-rabbitmq-confirms");
 			thread.setDaemon(true);
@@ -107,7 +115,6 @@ public final class RabbitBrokerAdapter implements BrokerAdapter {
 		});
 		long period = Math.max(10, Math.min(1000, this.settings.confirmTimeout().toMillis() / 4));
 		this.scheduler.scheduleWithFixedDelay(this.publisher::expireOverdue, period, period, TimeUnit.MILLISECONDS);
-		this.started = true;
 	}
 
 	@Override
@@ -264,8 +271,13 @@ public final class RabbitBrokerAdapter implements BrokerAdapter {
 	}
 
 	private <T> T withChannel(ChannelCallback<T> callback) {
-		Connection connection = this.connectionFactory.createConnection();
-		Channel channel = connection.createChannel(false);
+		Channel channel;
+		try {
+			channel = this.connectionFactory.createConnection().createChannel(false);
+		}
+		catch (RuntimeException ex) {
+			throw new RabbitDeclarationException("RabbitMQ is not reachable: " + ex.getMessage(), ex);
+		}
 		try {
 			return callback.doWith(channel);
 		}

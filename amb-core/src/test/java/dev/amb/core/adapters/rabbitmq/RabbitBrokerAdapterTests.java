@@ -374,6 +374,32 @@ class RabbitBrokerAdapterTests {
 	}
 
 	@Test
+	void anUnreachableBrokerIsReportedDownAndPublishesFailClearly() throws Exception {
+		org.springframework.amqp.rabbit.connection.CachingConnectionFactory nowhere = new org.springframework.amqp.rabbit.connection.CachingConnectionFactory(
+				"127.0.0.1", 1);
+		nowhere.setConnectionTimeout(1000);
+		try {
+			RabbitBrokerAdapter adapter = new RabbitBrokerAdapter(nowhere, broker.settings);
+			assertThat(adapter.health().reachable()).isFalse();
+			assertThat(adapter.health().details().get("error").toString()).contains("not reachable");
+			// The bus starts (the broker may come later); subscribing needs the broker and says so.
+			DefaultMessageBus bus = DefaultMessageBus.builder().adapter(adapter).build();
+			this.buses.add(bus);
+			assertThatThrownBy(() -> bus.subscribe("test.nowhere", String.class, (m) -> {
+			})).isInstanceOf(RabbitDeclarationException.class).hasMessageContaining("not reachable");
+			Envelope envelope = new Envelope(UUID.randomUUID(), "test.nowhere", null, Priority.NORMAL,
+					System.currentTimeMillis(), null, "application/json", null, null, 0, Map.of(),
+					"1".getBytes(StandardCharsets.UTF_8));
+			assertThatThrownBy(() -> adapter.send(envelope).get(10, TimeUnit.SECONDS)).cause()
+				.isInstanceOf(PublishNotConfirmedException.class)
+				.hasMessageContaining("Could not publish");
+		}
+		finally {
+			nowhere.destroy();
+		}
+	}
+
+	@Test
 	void closingWithAnInFlightHandlerAcknowledgesOnlyWhatWasHandled() throws Exception {
 		DefaultMessageBus first = DefaultMessageBus.builder()
 			.adapter(broker.newAdapter())
