@@ -55,6 +55,15 @@ final class LaneWorkers {
 		return total;
 	}
 
+	/** @return deliveries waiting in the workers per lane, index 0 the highest */
+	long[] laneDepths() {
+		long[] depths = new long[Priority.laneCount()];
+		for (Worker worker : this.workers) {
+			worker.addLaneDepths(depths);
+		}
+		return depths;
+	}
+
 	/**
 	 * Takes back what the workers have not started.
 	 * @return the deliveries, for the caller to hand back to the broker
@@ -132,6 +141,18 @@ final class LaneWorkers {
 			this.lock.lock();
 			try {
 				return this.size;
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		void addLaneDepths(long[] depths) {
+			this.lock.lock();
+			try {
+				for (int lane = 0; lane < this.lanes.length; lane++) {
+					depths[lane] += this.lanes[lane].size();
+				}
 			}
 			finally {
 				this.lock.unlock();

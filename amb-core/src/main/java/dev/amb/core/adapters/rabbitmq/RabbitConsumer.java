@@ -11,7 +11,7 @@ import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
-import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.api.ChannelAwareMessageListener;
 
 import dev.amb.core.codec.MalformedEnvelopeException;
@@ -24,7 +24,7 @@ import dev.amb.core.spi.Disposition;
 import dev.amb.core.spi.Envelope;
 
 /**
- * One subscription's consumer: a {@link SimpleMessageListenerContainer} with one AMQP consumer on
+ * One subscription's consumer: a {@link DirectMessageListenerContainer} with one AMQP consumer on
  * the subscription's queue, manual acknowledgements and the prefetch as the bound on what is held
  * in the process. Deliveries go to {@link LaneWorkers} by key, which run the bus's pipeline and
  * order what was prefetched by lane: RabbitMQ's priority queue orders the backlog on the broker,
@@ -35,8 +35,6 @@ import dev.amb.core.spi.Envelope;
 final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListener {
 
 	private static final System.Logger logger = System.getLogger(RabbitConsumer.class.getName());
-
-	private static final long[] UNKNOWN_LANE_DEPTHS = { -1, -1, -1 };
 
 	private final RabbitBrokerAdapter adapter;
 
@@ -54,7 +52,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 
 	private final int prefetch;
 
-	private final SimpleMessageListenerContainer container;
+	private final DirectMessageListenerContainer container;
 
 	private final LaneWorkers workers;
 
@@ -79,11 +77,12 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		this.prefetch = (spec.backpressure() != null)
 				? Math.min(settings.prefetch(), spec.backpressure().maxQueueSize()) : settings.prefetch();
 		this.workers = new LaneWorkers(spec.id(), spec.concurrency(), settings.starvationBound(), this::process);
-		this.container = new SimpleMessageListenerContainer(connectionFactory);
+		this.container = new DirectMessageListenerContainer(connectionFactory);
 		this.container.setQueueNames(queue);
 		this.container.setAcknowledgeMode(AcknowledgeMode.MANUAL);
 		this.container.setPrefetchCount(this.prefetch);
-		this.container.setConcurrentConsumers(1);
+		this.container.setConsumersPerQueue(1);
+		this.container.setMonitorInterval(settings.recoveryInterval().toMillis());
 		this.container.setMissingQueuesFatal(false);
 		this.container.setRecoveryInterval(settings.recoveryInterval().toMillis());
 		this.container.setDefaultRequeueRejected(true);
@@ -204,8 +203,8 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 
 	@Override
 	public ConsumerState state() {
-		int waiting = this.workers.waiting();
-		return new ConsumerState(UNKNOWN_LANE_DEPTHS.clone(), -1, -1, this.inFlight.get() + waiting, this.paused,
+		// What this process holds, by lane; the broker's backlog beyond the prefetch is in health.
+		return new ConsumerState(this.workers.laneDepths(), -1, -1, this.inFlight.get(), this.paused,
 				this.lastDeliveryMillis);
 	}
 
