@@ -10,6 +10,7 @@ import com.rabbitmq.client.Channel;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.rabbit.connection.ChannelProxy;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.api.ChannelAwareMessageListener;
@@ -107,7 +108,10 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 	}
 
 	@Override
-	public void onMessage(Message message, Channel channel) {
+	public void onMessage(Message message, Channel cachedChannel) {
+		// Acknowledge on the physical channel the delivery came on: the cached proxy may be given a new
+		// channel after a reconnect, where this tag would acknowledge a different message.
+		Channel channel = (cachedChannel instanceof ChannelProxy proxy) ? proxy.getTargetChannel() : cachedChannel;
 		MessageProperties properties = message.getMessageProperties();
 		long tag = properties.getDeliveryTag();
 		if (this.closing) {
