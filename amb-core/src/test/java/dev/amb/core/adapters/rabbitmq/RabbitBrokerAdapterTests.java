@@ -244,6 +244,35 @@ class RabbitBrokerAdapterTests {
 	}
 
 	@Test
+	void keyOrderHoldsAcrossGroupMembersInSeparateProcesses() throws Exception {
+		DefaultMessageBus publisher = newBus();
+		String topic = topic("sac");
+		String group = "sac-" + UUID.randomUUID().toString().substring(0, 6);
+		// Two buses stand for two processes; the group's queue has one active consumer at a time.
+		Map<String, List<Integer>> byKey = new ConcurrentHashMap<>();
+		AtomicInteger firstMember = new AtomicInteger();
+		AtomicInteger secondMember = new AtomicInteger();
+		SubscribeOptions options = SubscribeOptions.builder().group(group).concurrency(3).build();
+		newBus().subscribe(topic, Integer.class, (m) -> {
+			firstMember.incrementAndGet();
+			byKey.computeIfAbsent(m.getKey(), (k) -> Collections.synchronizedList(new ArrayList<>())).add(m.getPayload());
+		}, options);
+		newBus().subscribe(topic, Integer.class, (m) -> {
+			secondMember.incrementAndGet();
+			byKey.computeIfAbsent(m.getKey(), (k) -> Collections.synchronizedList(new ArrayList<>())).add(m.getPayload());
+		}, options);
+		List<CompletableFuture<UUID>> sends = new ArrayList<>();
+		for (int i = 0; i < 300; i++) {
+			sends.add(publisher.publish(topic, i, PublishOptions.key("key-" + (i % 5))));
+		}
+		CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+		await().atMost(Duration.ofSeconds(15))
+			.until(() -> byKey.values().stream().mapToInt(List::size).sum() == 300);
+		byKey.values().forEach((numbers) -> assertThat(numbers).isSorted());
+		assertThat(Math.min(firstMember.get(), secondMember.get())).as("the inactive member").isZero();
+	}
+
+	@Test
 	void aFailingHandlerIsRetriedThenDeadLetteredWithTheFailure() throws Exception {
 		DefaultMessageBus bus = newBus();
 		String topic = topic("poison");
