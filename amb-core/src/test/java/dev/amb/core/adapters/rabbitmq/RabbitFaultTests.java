@@ -1,5 +1,6 @@
 package dev.amb.core.adapters.rabbitmq;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.SubscribeOptions;
+import dev.amb.core.persistence.FileMessageStore;
 import dev.amb.core.testsupport.LoopbackServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -87,6 +90,37 @@ class RabbitFaultTests {
 					+ " publish(es) failed clearly (PublishNotConfirmedException) and were published again; "
 					+ groupReceived.size() + " distinct ids in the group, " + broadcastReceived.size()
 					+ " in the broadcast subscription, every confirmed id among them");
+		}
+	}
+
+	@Test
+	void withTheWriteAheadLogAsOutboxEveryPublishArrivesDespiteClosedConnections(@TempDir Path directory)
+			throws Exception {
+		try (DefaultMessageBus bus = DefaultMessageBus.builder()
+			.adapter(broker.newAdapter())
+			.store(FileMessageStore.open(directory))
+			.drainTimeout(Duration.ofSeconds(5))
+			.build()) {
+			String topic = "fault.outbox." + UUID.randomUUID().toString().substring(0, 8);
+			Set<Integer> received = ConcurrentHashMap.newKeySet();
+			bus.subscribe(topic, Integer.class, (m) -> received.add(m.getPayload()),
+					SubscribeOptions.group("outbox-" + broker.suffix));
+			int total = 6000;
+			int closed = 0;
+			List<CompletableFuture<UUID>> logged = new ArrayList<>();
+			for (int i = 0; i < total; i++) {
+				// The application publishes and does not retry: the log forwards what the broker did not confirm.
+				logged.add(bus.publish(topic, i));
+				if (i == total / 3 || i == 2 * total / 3) {
+					closed += broker.closeConnectionsFromBroker();
+				}
+			}
+			for (CompletableFuture<UUID> future : logged) {
+				future.get(60, TimeUnit.SECONDS);
+			}
+			assertThat(closed).isGreaterThanOrEqualTo(2);
+			await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(received).hasSize(total));
+			await().atMost(Duration.ofSeconds(30)).until(() -> bus.store().health().pending() == 0);
 		}
 	}
 
