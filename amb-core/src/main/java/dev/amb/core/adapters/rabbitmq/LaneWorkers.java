@@ -22,7 +22,7 @@ final class LaneWorkers {
 
 	private final List<Thread> threads = new ArrayList<>();
 
-	/** Only the container's single consumer thread submits, so a plain counter is enough. */
+	/** The AMQP client dispatches one channel's deliveries one at a time, so a plain counter is enough. */
 	private int nextUnkeyed;
 
 	LaneWorkers(String name, int concurrency, int starvationBound, Consumer<RabbitDelivery> processor) {
