@@ -403,6 +403,40 @@ class RabbitBrokerAdapterTests {
 	}
 
 	@Test
+	void worksOnAConnectionFactoryWithSpringPublisherConfirmsAndReturnsOn() throws Exception {
+		org.springframework.amqp.rabbit.connection.CachingConnectionFactory confirming = RabbitTestBroker
+			.newConnectionFactory(broker.connectionName + "-confirming");
+		confirming.setPublisherConfirmType(
+				org.springframework.amqp.rabbit.connection.CachingConnectionFactory.ConfirmType.CORRELATED);
+		confirming.setPublisherReturns(true);
+		try {
+			DefaultMessageBus bus = DefaultMessageBus.builder()
+				.adapter(new RabbitBrokerAdapter(confirming, broker.settings))
+				.build();
+			this.buses.add(bus);
+			String topic = topic("confirming");
+			List<Integer> received = new CopyOnWriteArrayList<>();
+			bus.subscribe(topic, Integer.class, (m) -> received.add(m.getPayload()));
+			List<CompletableFuture<UUID>> sends = new ArrayList<>();
+			for (int i = 0; i < 200; i++) {
+				sends.add(bus.publish(topic, i));
+			}
+			CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+			await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 200);
+			Envelope reply = new Envelope(UUID.randomUUID(), "_amb.reply." + UUID.randomUUID().toString().replace("-", ""),
+					null, Priority.NORMAL, System.currentTimeMillis(), null, "application/json", "c", null, 0, Map.of(),
+					"1".getBytes(StandardCharsets.UTF_8));
+			assertThatThrownBy(() -> bus.publish(reply.topic(), 1).get(10, TimeUnit.SECONDS)).cause()
+				.isInstanceOf(UnroutableMessageException.class);
+		}
+		finally {
+			this.buses.forEach(DefaultMessageBus::close);
+			this.buses.clear();
+			confirming.destroy();
+		}
+	}
+
+	@Test
 	void anUnreachableBrokerIsReportedDownAndPublishesFailClearly() throws Exception {
 		org.springframework.amqp.rabbit.connection.CachingConnectionFactory nowhere = new org.springframework.amqp.rabbit.connection.CachingConnectionFactory(
 				"127.0.0.1", 1);
