@@ -1,0 +1,239 @@
+package dev.amb.core.adapters.rabbitmq;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+import dev.amb.core.Priority;
+
+/**
+ * The workers of a subscription with a concurrency above one: each delivery goes to the worker
+ * its key hashes to, so one key's messages are handled one after another in arrival order, while
+ * different keys run in parallel. Each worker keeps a queue per lane and takes the highest lane
+ * first, with a starvation bound. What a worker holds is bounded by the channel's prefetch.
+ */
+final class LaneWorkers {
+
+	private final Worker[] workers;
+
+	private final List<Thread> threads = new ArrayList<>();
+
+	/** The AMQP client dispatches one channel's deliveries one at a time, so a plain counter is enough. */
+	private int nextUnkeyed;
+
+	LaneWorkers(String name, int concurrency, int starvationBound, Consumer<RabbitDelivery> processor) {
+		this.workers = new Worker[concurrency];
+		for (int i = 0; i < concurrency; i++) {
+			this.workers[i] = new Worker(starvationBound, processor);
+			Thread thread = new Thread(this.workers[i], "amb-" + name + "-" + (i + 1));
+			thread.setDaemon(true);
+			this.threads.add(thread);
+		}
+	}
+
+	void start() {
+		this.threads.forEach(Thread::start);
+	}
+
+	void submit(RabbitDelivery delivery) {
+		String key = delivery.envelope().key();
+		int index = (key != null) ? Math.floorMod(key.hashCode(), this.workers.length)
+				: Math.floorMod(this.nextUnkeyed++, this.workers.length);
+		this.workers[index].offer(delivery);
+	}
+
+	/** @return deliveries waiting in the workers, all lanes */
+	int waiting() {
+		int total = 0;
+		for (Worker worker : this.workers) {
+			total += worker.size();
+		}
+		return total;
+	}
+
+	/** @return deliveries waiting in the workers per lane, index 0 the highest */
+	long[] laneDepths() {
+		long[] depths = new long[Priority.laneCount()];
+		for (Worker worker : this.workers) {
+			worker.addLaneDepths(depths);
+		}
+		return depths;
+	}
+
+	/**
+	 * Takes back what the workers have not started.
+	 * @return the deliveries, for the caller to hand back to the broker
+	 */
+	List<RabbitDelivery> drainWaiting() {
+		List<RabbitDelivery> drained = new ArrayList<>();
+		for (Worker worker : this.workers) {
+			worker.drainTo(drained);
+		}
+		return drained;
+	}
+
+	/**
+	 * Stops the workers after their current delivery, waiting up to the deadline.
+	 * @param deadlineNanos the {@link System#nanoTime()} deadline
+	 */
+	void stop(long deadlineNanos) {
+		for (Worker worker : this.workers) {
+			worker.stop();
+		}
+		for (Thread thread : this.threads) {
+			long remaining = deadlineNanos - System.nanoTime();
+			if (remaining > 0) {
+				try {
+					TimeUnit.NANOSECONDS.timedJoin(thread, remaining);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+			}
+		}
+	}
+
+	private static final class Worker implements Runnable {
+
+		private final ReentrantLock lock = new ReentrantLock();
+
+		private final Condition notEmpty = this.lock.newCondition();
+
+		@SuppressWarnings("unchecked")
+		private final ArrayDeque<RabbitDelivery>[] lanes = new ArrayDeque[Priority.laneCount()];
+
+		private final int starvationBound;
+
+		private final Consumer<RabbitDelivery> processor;
+
+		private int higherServedWhileLowerWaits;
+
+		private int size;
+
+		private boolean stopped;
+
+		Worker(int starvationBound, Consumer<RabbitDelivery> processor) {
+			this.starvationBound = starvationBound;
+			this.processor = processor;
+			for (int i = 0; i < this.lanes.length; i++) {
+				this.lanes[i] = new ArrayDeque<>();
+			}
+		}
+
+		void offer(RabbitDelivery delivery) {
+			this.lock.lock();
+			try {
+				this.lanes[delivery.envelope().priority().lane()].addLast(delivery);
+				this.size++;
+				this.notEmpty.signal();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		int size() {
+			this.lock.lock();
+			try {
+				return this.size;
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		void addLaneDepths(long[] depths) {
+			this.lock.lock();
+			try {
+				for (int lane = 0; lane < this.lanes.length; lane++) {
+					depths[lane] += this.lanes[lane].size();
+				}
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		void drainTo(List<RabbitDelivery> target) {
+			this.lock.lock();
+			try {
+				for (ArrayDeque<RabbitDelivery> lane : this.lanes) {
+					target.addAll(lane);
+					lane.clear();
+				}
+				this.size = 0;
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		void stop() {
+			this.lock.lock();
+			try {
+				this.stopped = true;
+				this.notEmpty.signalAll();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		private RabbitDelivery take() throws InterruptedException {
+			this.lock.lock();
+			try {
+				while (this.size == 0 && !this.stopped) {
+					this.notEmpty.await();
+				}
+				if (this.stopped) {
+					return null;
+				}
+				int highest = -1;
+				int lowest = -1;
+				for (int lane = 0; lane < this.lanes.length; lane++) {
+					if (!this.lanes[lane].isEmpty()) {
+						if (highest < 0) {
+							highest = lane;
+						}
+						lowest = lane;
+					}
+				}
+				int chosen = highest;
+				if (lowest != highest) {
+					if (++this.higherServedWhileLowerWaits > this.starvationBound) {
+						chosen = lowest;
+						this.higherServedWhileLowerWaits = 0;
+					}
+				}
+				else {
+					this.higherServedWhileLowerWaits = 0;
+				}
+				this.size--;
+				return this.lanes[chosen].pollFirst();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		@Override
+		public void run() {
+			try {
+				RabbitDelivery delivery;
+				while ((delivery = take()) != null) {
+					this.processor.accept(delivery);
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+
+	}
+
+}
