@@ -1,0 +1,468 @@
+package dev.amb.core.adapters.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.OptionalLong;
+
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import dev.amb.core.Priority;
+import dev.amb.core.codec.MalformedEnvelopeException;
+import dev.amb.core.codec.WireHeaders;
+import dev.amb.core.spi.ConsumerSpec;
+import dev.amb.core.spi.DeliveryHandler;
+import dev.amb.core.spi.Disposition;
+import dev.amb.core.spi.Envelope;
+
+/**
+ * One consumer of a subscription, on its own thread: polls, hands each record to the bus in
+ * partition order, commits what the bus acknowledged.
+ * <p>
+ * Priority: a poll may return records of several lanes. The highest lane's records are handled;
+ * lower lanes' records are put back (seek to their first offset) and their partitions paused
+ * until the higher lanes have no lag left. After {@code starvationBound} polls in a row that put a
+ * lower lane back, the lower lanes are served in full once.
+ * <p>
+ * Start positions: in a consumer's first assignment, a partition without a committed offset
+ * starts at its end (a new subscription sees what is published from now on) and that position is
+ * committed at once, so a group's backlog is kept from then on even if no member is running.
+ * Partitions assigned later without a committed offset (topics created afterwards that match a
+ * wildcard) start at their beginning.
+ */
+final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
+
+	private static final System.Logger logger = System.getLogger(KafkaConsumerWorker.class.getName());
+
+	private static final int LANES = Priority.laneCount();
+
+	private final KafkaSubscription subscription;
+
+	private final KafkaBrokerAdapter adapter;
+
+	private final DeliveryHandler handler;
+
+	private final Map<String, Object> config;
+
+	private final KafkaTopicNames names;
+
+	private final Duration pollTimeout;
+
+	private final Duration operationTimeout;
+
+	private final int starvationBound;
+
+	private final CountDownLatch assigned = new CountDownLatch(1);
+
+	private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+
+	private final Set<TopicPartition> assignment = new HashSet<>();
+
+	private final Map<String, Priority> laneOfTopic = new HashMap<>();
+
+	private KafkaConsumer<byte[], byte[]> consumer;
+
+	private boolean firstAssignment = true;
+
+	/** Lanes below this index are paused because a higher lane has a backlog; LANES when none is. */
+	private int pausedBelow = LANES;
+
+	private boolean appliedUserPause;
+
+	private boolean pauseStateDirty = true;
+
+	private int deferredPolls;
+
+	private volatile Throwable failure;
+
+	private volatile boolean handling;
+
+	private volatile long lastDeliveryMillis;
+
+	private volatile long[] laneLags = new long[LANES];
+
+	private long lagsComputedAt;
+
+	KafkaConsumerWorker(KafkaSubscription subscription, DeliveryHandler handler, Map<String, Object> config) {
+		this.subscription = subscription;
+		this.adapter = subscription.adapter();
+		this.handler = handler;
+		this.config = config;
+		this.names = this.adapter.names();
+		this.pollTimeout = this.adapter.settings().getPollTimeout();
+		this.operationTimeout = this.adapter.settings().getOperationTimeout();
+		this.starvationBound = this.adapter.settings().getStarvationBound();
+	}
+
+	boolean awaitAssignment(long timeout, TimeUnit unit) throws InterruptedException {
+		return this.assigned.await(timeout, unit);
+	}
+
+	Throwable failure() {
+		return this.failure;
+	}
+
+	boolean isHandling() {
+		return this.handling;
+	}
+
+	long lastDeliveryMillis() {
+		return this.lastDeliveryMillis;
+	}
+
+	long[] laneLags() {
+		return this.laneLags;
+	}
+
+	@Override
+	public void run() {
+		try {
+			this.consumer = new KafkaConsumer<>(this.config);
+			ConsumerSpec spec = this.subscription.spec();
+			if (spec.pattern().isWildcard()) {
+				this.consumer.subscribe(this.names.regex(spec.pattern(), spec.lanes()), this);
+			}
+			else {
+				this.consumer.subscribe(this.names.kafkaTopics(spec.pattern().pattern(), spec.lanes()), this);
+			}
+			pollLoop();
+		}
+		catch (Throwable ex) {
+			this.failure = ex;
+			logger.log(System.Logger.Level.ERROR, "Kafka consumer of " + this.subscription + " stopped", ex);
+		}
+		finally {
+			this.assigned.countDown();
+			closeConsumer();
+		}
+	}
+
+	private void pollLoop() {
+		int consecutiveFailures = 0;
+		while (!this.subscription.isClosing()) {
+			try {
+				applyPauseState();
+				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(this.pollTimeout);
+				if (!records.isEmpty()) {
+					handle(records);
+					commitAsync();
+				}
+				if (this.pausedBelow < LANES && !higherLanesHaveBacklog()) {
+					this.pausedBelow = LANES;
+					this.pauseStateDirty = true;
+				}
+				updateLags();
+				consecutiveFailures = 0;
+			}
+			catch (RuntimeException ex) {
+				if (this.subscription.isClosing()) {
+					return;
+				}
+				consecutiveFailures++;
+				logger.log(System.Logger.Level.WARNING, "Kafka consumer of " + this.subscription
+						+ " failed to poll (attempt " + consecutiveFailures + "); retrying", ex);
+				KafkaBrokerAdapter.sleep(Math.min(5000, 100L * consecutiveFailures));
+			}
+		}
+	}
+
+	private void handle(ConsumerRecords<byte[], byte[]> records) {
+		Set<TopicPartition> partitions = records.partitions();
+		int highest = LANES;
+		for (TopicPartition partition : partitions) {
+			highest = Math.min(highest, lane(partition));
+		}
+		boolean starving = this.deferredPolls >= this.starvationBound;
+		boolean deferred = false;
+		boolean servedLower = false;
+		boolean stopped = false;
+		for (int lane = 0; lane < LANES; lane++) {
+			for (TopicPartition partition : partitions) {
+				if (lane(partition) != lane) {
+					continue;
+				}
+				List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+				if (stopped || (lane > highest && !starving)) {
+					this.consumer.seek(partition, batch.get(0).offset());
+					deferred |= !stopped;
+					continue;
+				}
+				servedLower |= lane > highest;
+				for (int i = 0; i < batch.size(); i++) {
+					ConsumerRecord<byte[], byte[]> record = batch.get(i);
+					if (this.subscription.isClosing() || this.subscription.isPaused()) {
+						// Not handled, so not committed: put back for whoever consumes next.
+						this.consumer.seek(partition, record.offset());
+						stopped = true;
+						break;
+					}
+					if (deliver(record) == Disposition.ACK) {
+						this.toCommit.put(partition, new OffsetAndMetadata(record.offset() + 1));
+					}
+					else {
+						this.consumer.seek(partition, record.offset());
+						break;
+					}
+				}
+			}
+		}
+		if (deferred) {
+			this.deferredPolls++;
+			if (this.pausedBelow != highest) {
+				this.pausedBelow = highest;
+				this.pauseStateDirty = true;
+			}
+			if (this.deferredPolls >= this.starvationBound) {
+				// Let the lower lanes be fetched so that the next poll can serve them.
+				this.pausedBelow = LANES;
+				this.pauseStateDirty = true;
+			}
+		}
+		if (servedLower) {
+			this.deferredPolls = 0;
+		}
+		if (stopped) {
+			this.pauseStateDirty = true;
+		}
+	}
+
+	private Disposition deliver(ConsumerRecord<byte[], byte[]> record) {
+		String ambTopic = this.names.ambTopic(record.topic());
+		Map<String, String> headers = KafkaRecords.headers(record);
+		byte[] body = KafkaRecords.value(record);
+		Envelope envelope;
+		try {
+			envelope = WireHeaders.read(headers, body, ambTopic);
+			if (!envelope.topic().equals(ambTopic)) {
+				throw new MalformedEnvelopeException("Header '" + WireHeaders.TOPIC + "' names '" + envelope.topic()
+						+ "' but the record is on the Kafka topic of '" + ambTopic + "'");
+			}
+		}
+		catch (MalformedEnvelopeException ex) {
+			return deadLetterUnreadable(record, ambTopic, headers, body, ex);
+		}
+		this.handling = true;
+		try {
+			return this.handler.deliver(envelope);
+		}
+		finally {
+			this.handling = false;
+			this.lastDeliveryMillis = System.currentTimeMillis();
+		}
+	}
+
+	private Disposition deadLetterUnreadable(ConsumerRecord<byte[], byte[]> record, String ambTopic,
+			Map<String, String> headers, byte[] body, MalformedEnvelopeException reason) {
+		Envelope deadLetter = WireHeaders.unreadable(ambTopic, headers, body, reason);
+		try {
+			this.adapter.send(deadLetter).get(this.operationTimeout.toMillis(), TimeUnit.MILLISECONDS);
+			logger.log(System.Logger.Level.WARNING, () -> "Unreadable record " + record.topic() + "-"
+					+ record.partition() + "@" + record.offset() + " sent to '" + deadLetter.topic() + "': "
+					+ reason.getMessage());
+			return Disposition.ACK;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return Disposition.REQUEUE;
+		}
+		catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException ex) {
+			logger.log(System.Logger.Level.ERROR, "Unreadable record " + record.topic() + "-" + record.partition() + "@"
+					+ record.offset() + " could not be dead-lettered; it stays uncommitted", ex);
+			return Disposition.REQUEUE;
+		}
+	}
+
+	private int lane(TopicPartition partition) {
+		return laneOf(partition.topic()).lane();
+	}
+
+	private Priority laneOf(String kafkaTopic) {
+		Priority lane = this.laneOfTopic.get(kafkaTopic);
+		if (lane == null) {
+			lane = this.names.lane(kafkaTopic);
+			this.laneOfTopic.put(kafkaTopic, lane);
+		}
+		return lane;
+	}
+
+	private boolean higherLanesHaveBacklog() {
+		for (TopicPartition partition : this.assignment) {
+			if (lane(partition) <= this.pausedBelow) {
+				OptionalLong lag = this.consumer.currentLag(partition);
+				if (lag.isPresent() && lag.getAsLong() > 0) {
+					return true;
+				}
+			}
+		}
+		return false;
+	}
+
+	private void applyPauseState() {
+		boolean userPause = this.subscription.isPaused();
+		if (!this.pauseStateDirty && userPause == this.appliedUserPause) {
+			return;
+		}
+		List<TopicPartition> pause = new ArrayList<>();
+		List<TopicPartition> resume = new ArrayList<>();
+		for (TopicPartition partition : this.assignment) {
+			if (userPause || lane(partition) > this.pausedBelow) {
+				pause.add(partition);
+			}
+			else {
+				resume.add(partition);
+			}
+		}
+		this.consumer.pause(pause);
+		this.consumer.resume(resume);
+		this.appliedUserPause = userPause;
+		this.pauseStateDirty = false;
+	}
+
+	private void updateLags() {
+		long now = System.currentTimeMillis();
+		if (now - this.lagsComputedAt < 200) {
+			return;
+		}
+		this.lagsComputedAt = now;
+		long[] lags = new long[LANES];
+		for (TopicPartition partition : this.assignment) {
+			OptionalLong lag = this.consumer.currentLag(partition);
+			int lane = lane(partition);
+			if (lags[lane] >= 0) {
+				lags[lane] = lag.isPresent() ? lags[lane] + lag.getAsLong() : -1;
+			}
+		}
+		this.laneLags = lags;
+	}
+
+	private void commitAsync() {
+		if (this.toCommit.isEmpty()) {
+			return;
+		}
+		Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(this.toCommit);
+		this.toCommit.clear();
+		this.consumer.commitAsync(offsets, (committed, exception) -> {
+			if (exception != null) {
+				logger.log(System.Logger.Level.DEBUG, () -> "Commit of " + committed + " for " + this.subscription
+						+ " failed; those records may be delivered again", exception);
+			}
+		});
+	}
+
+	private void commitSync(Collection<TopicPartition> partitions) {
+		Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+		for (Iterator<Map.Entry<TopicPartition, OffsetAndMetadata>> it = this.toCommit.entrySet().iterator(); it
+			.hasNext();) {
+			Map.Entry<TopicPartition, OffsetAndMetadata> entry = it.next();
+			if (partitions == null || partitions.contains(entry.getKey())) {
+				offsets.put(entry.getKey(), entry.getValue());
+				it.remove();
+			}
+		}
+		try {
+			// Also waits for the asynchronous commits still in flight.
+			this.consumer.commitSync(offsets, this.operationTimeout);
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.WARNING, "Commit of " + offsets + " for " + this.subscription
+					+ " failed; those records may be delivered again", ex);
+		}
+	}
+
+	@Override
+	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+		commitSync(partitions);
+		this.assignment.removeAll(partitions);
+		this.pauseStateDirty = true;
+	}
+
+	@Override
+	public void onPartitionsLost(Collection<TopicPartition> partitions) {
+		// Another member owns them now: committing would fail, and the records will be redelivered.
+		this.toCommit.keySet().removeAll(partitions);
+		this.assignment.removeAll(partitions);
+		this.pauseStateDirty = true;
+	}
+
+	@Override
+	public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+		try {
+			this.assignment.addAll(partitions);
+			if (!partitions.isEmpty()) {
+				commitStartPositions(partitions);
+			}
+			this.pauseStateDirty = true;
+			applyPauseState();
+		}
+		catch (RuntimeException ex) {
+			if (this.firstAssignment) {
+				this.failure = ex;
+			}
+			throw ex;
+		}
+		finally {
+			this.firstAssignment = false;
+			this.assigned.countDown();
+		}
+	}
+
+	private void commitStartPositions(Collection<TopicPartition> partitions) {
+		Map<TopicPartition, OffsetAndMetadata> committed = this.consumer.committed(new HashSet<>(partitions),
+				this.operationTimeout);
+		List<TopicPartition> fresh = new ArrayList<>();
+		for (TopicPartition partition : partitions) {
+			if (committed.get(partition) == null) {
+				fresh.add(partition);
+			}
+		}
+		if (fresh.isEmpty()) {
+			return;
+		}
+		if (this.firstAssignment) {
+			this.consumer.seekToEnd(fresh);
+		}
+		else {
+			this.consumer.seekToBeginning(fresh);
+		}
+		Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+		for (TopicPartition partition : fresh) {
+			// Resolves the position now: a message published once subscribe returned lies after it.
+			start.put(partition, new OffsetAndMetadata(this.consumer.position(partition, this.operationTimeout)));
+		}
+		this.consumer.commitSync(start, this.operationTimeout);
+	}
+
+	private void closeConsumer() {
+		KafkaConsumer<byte[], byte[]> consumer = this.consumer;
+		if (consumer == null) {
+			return;
+		}
+		try {
+			commitSync(null);
+		}
+		finally {
+			try {
+				consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(this.operationTimeout));
+			}
+			catch (RuntimeException ex) {
+				logger.log(System.Logger.Level.DEBUG, () -> "Closing the Kafka consumer of " + this.subscription
+						+ " failed", ex);
+			}
+		}
+	}
+
+}
