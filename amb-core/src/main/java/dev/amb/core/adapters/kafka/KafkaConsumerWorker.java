@@ -33,10 +33,12 @@ import dev.amb.core.spi.Envelope;
  * One consumer of a subscription, on its own thread: polls, hands each record to the bus in
  * partition order, commits what the bus acknowledged.
  * <p>
- * Priority: a poll may return records of several lanes. The highest lane's records are handled;
- * lower lanes' records are put back (seek to their first offset) and their partitions paused
- * until the higher lanes have no lag left. After {@code starvationBound} polls in a row that put a
- * lower lane back, the lower lanes are served in full once.
+ * Priority: a poll may return records of several lanes; they are handled highest lane first.
+ * Before a lower lane's records are handled, the consumer checks whether a higher lane still has
+ * records waiting (the lag known from fetching, or the end offsets read from the broker at most
+ * every 100 ms). If so, the lower lane's records are put back (seek to their first offset) and
+ * its partitions paused until the higher lanes have no lag left. After {@code starvationBound}
+ * polls in a row that put a lower lane back, the lower lanes are served once.
  * <p>
  * Start positions: in a consumer's first assignment, a partition without a committed offset
  * starts at its end (a new subscription sees what is published from now on) and that position is
@@ -49,6 +51,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private static final System.Logger logger = System.getLogger(KafkaConsumerWorker.class.getName());
 
 	private static final int LANES = Priority.laneCount();
+
+	/** How often a consumer serving a lower lane asks the broker whether a higher lane has records. */
+	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
 	private final KafkaSubscription subscription;
 
@@ -96,6 +101,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private volatile long[] laneLags = new long[LANES];
 
 	private long lagsComputedAt;
+
+	/** End offsets read from the broker, for partitions whose lag the consumer does not know yet. */
+	private final Map<TopicPartition, Long> knownEnds = new HashMap<>();
+
+	private long endsRefreshedAt = System.nanoTime() - 2 * END_REFRESH_NANOS;
 
 	KafkaConsumerWorker(KafkaSubscription subscription, DeliveryHandler handler, Map<String, Object> config) {
 		this.subscription = subscription;
@@ -161,7 +171,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 					handle(records);
 					commitAsync();
 				}
-				if (this.pausedBelow < LANES && !higherLanesHaveBacklog()) {
+				if (this.pausedBelow < LANES && !lanesAboveHaveBacklog()) {
 					this.pausedBelow = LANES;
 					this.pauseStateDirty = true;
 				}
@@ -182,30 +192,38 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private void handle(ConsumerRecords<byte[], byte[]> records) {
 		Set<TopicPartition> partitions = records.partitions();
-		int highest = LANES;
-		for (TopicPartition partition : partitions) {
-			highest = Math.min(highest, lane(partition));
-		}
 		boolean starving = this.deferredPolls >= this.starvationBound;
-		boolean deferred = false;
+		int deferredFrom = LANES;
 		boolean servedLower = false;
 		boolean stopped = false;
 		for (int lane = 0; lane < LANES; lane++) {
+			boolean laneDeferred = lane >= deferredFrom;
+			boolean laneChecked = false;
 			for (TopicPartition partition : partitions) {
 				if (lane(partition) != lane) {
 					continue;
 				}
 				List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-				if (stopped || (lane > highest && !starving)) {
+				if (!laneChecked && !stopped && !laneDeferred && lane > 0) {
+					laneChecked = true;
+					if (higherLaneHasBacklog(lane)) {
+						if (starving) {
+							servedLower = true;
+						}
+						else {
+							laneDeferred = true;
+							deferredFrom = lane;
+						}
+					}
+				}
+				if (stopped || laneDeferred) {
+					// Not handled now, so put back: the next poll that takes this lane returns them again.
 					this.consumer.seek(partition, batch.get(0).offset());
-					deferred |= !stopped;
 					continue;
 				}
-				servedLower |= lane > highest;
 				for (int i = 0; i < batch.size(); i++) {
 					ConsumerRecord<byte[], byte[]> record = batch.get(i);
 					if (this.subscription.isClosing() || this.subscription.isPaused()) {
-						// Not handled, so not committed: put back for whoever consumes next.
 						this.consumer.seek(partition, record.offset());
 						stopped = true;
 						break;
@@ -220,15 +238,13 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				}
 			}
 		}
-		if (deferred) {
+		if (deferredFrom < LANES) {
 			this.deferredPolls++;
-			if (this.pausedBelow != highest) {
-				this.pausedBelow = highest;
-				this.pauseStateDirty = true;
-			}
-			if (this.deferredPolls >= this.starvationBound) {
-				// Let the lower lanes be fetched so that the next poll can serve them.
-				this.pausedBelow = LANES;
+			// Stop fetching the deferred lanes while the higher ones catch up; after the starvation
+			// bound, fetch them again so that the next poll can serve them.
+			int pausedBelow = (this.deferredPolls >= this.starvationBound) ? LANES : deferredFrom - 1;
+			if (this.pausedBelow != pausedBelow) {
+				this.pausedBelow = pausedBelow;
 				this.pauseStateDirty = true;
 			}
 		}
@@ -299,13 +315,53 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		return lane;
 	}
 
-	private boolean higherLanesHaveBacklog() {
+	/** Whether a lane above the given one still has records to fetch; the lag of a partition not fetched lately comes from its end offset. */
+	private boolean higherLaneHasBacklog(int lane) {
+		boolean higherAssigned = false;
 		for (TopicPartition partition : this.assignment) {
-			if (lane(partition) <= this.pausedBelow) {
-				OptionalLong lag = this.consumer.currentLag(partition);
-				if (lag.isPresent() && lag.getAsLong() > 0) {
-					return true;
-				}
+			higherAssigned |= lane(partition) < lane;
+		}
+		if (!higherAssigned) {
+			return false;
+		}
+		long now = System.nanoTime();
+		if (now - this.endsRefreshedAt > END_REFRESH_NANOS) {
+			refreshEnds(this.assignment);
+		}
+		for (TopicPartition partition : this.assignment) {
+			if (lane(partition) < lane && hasBacklog(partition)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private boolean hasBacklog(TopicPartition partition) {
+		OptionalLong lag = this.consumer.currentLag(partition);
+		if (lag.isPresent() && lag.getAsLong() > 0) {
+			return true;
+		}
+		Long end = this.knownEnds.get(partition);
+		return end != null && end > this.consumer.position(partition, this.operationTimeout);
+	}
+
+	private void refreshEnds(Collection<TopicPartition> partitions) {
+		this.endsRefreshedAt = System.nanoTime();
+		if (partitions.isEmpty()) {
+			return;
+		}
+		try {
+			this.knownEnds.putAll(this.consumer.endOffsets(partitions, this.operationTimeout));
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not read end offsets for " + this.subscription, ex);
+		}
+	}
+
+	private boolean lanesAboveHaveBacklog() {
+		for (TopicPartition partition : this.assignment) {
+			if (lane(partition) <= this.pausedBelow && hasBacklog(partition)) {
+				return true;
 			}
 		}
 		return false;
@@ -328,6 +384,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		}
 		this.consumer.pause(pause);
 		this.consumer.resume(resume);
+		if (this.appliedUserPause && !userPause) {
+			// Resumed: what piled up meanwhile is not in the fetched lag yet.
+			refreshEnds(this.assignment);
+		}
 		this.appliedUserPause = userPause;
 		this.pauseStateDirty = false;
 	}
@@ -387,6 +447,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
 		commitSync(partitions);
 		this.assignment.removeAll(partitions);
+		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
 	}
 
@@ -395,6 +456,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		// Another member owns them now: committing would fail, and the records will be redelivered.
 		this.toCommit.keySet().removeAll(partitions);
 		this.assignment.removeAll(partitions);
+		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
 	}
 
@@ -404,6 +466,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			this.assignment.addAll(partitions);
 			if (!partitions.isEmpty()) {
 				commitStartPositions(partitions);
+				refreshEnds(partitions);
 			}
 			this.pauseStateDirty = true;
 			applyPauseState();
