@@ -113,6 +113,11 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				return Disposition.ACK;
 			}
 			catch (Throwable ex) {
+				if (this.stopping) {
+					// Most likely interrupted by the close after the drain timeout: shutdown is not the
+					// handler's failure, so leave the message unacknowledged instead of dead-lettering it.
+					return Disposition.REQUEUE;
+				}
 				this.counters.failed.increment();
 				lastFailure = ex;
 				logger.log(System.Logger.Level.DEBUG, () -> "Attempt " + message.getDeliveryAttempt() + " of "

@@ -20,6 +20,10 @@ final class InMemoryConsumer implements BrokerConsumer {
 
 	private static final System.Logger logger = System.getLogger(InMemoryConsumer.class.getName());
 
+	private static final long IDLE_EXIT_NANOS = Duration.ofMillis(200).toNanos();
+
+	private static final long INTERRUPTED_EXIT_NANOS = Duration.ofSeconds(1).toNanos();
+
 	private final InMemoryBroker broker;
 
 	private final ConsumerSpec spec;
@@ -113,7 +117,8 @@ final class InMemoryConsumer implements BrokerConsumer {
 		}
 		this.stopNow = true;
 		this.queue.wakeAll();
-		joinUntil(deadline + Duration.ofSeconds(5).toNanos());
+		// Idle workers leave at once; a handler still busy past the drain timeout is interrupted.
+		joinUntil(Math.max(deadline, System.nanoTime() + IDLE_EXIT_NANOS));
 		for (Thread thread : this.threads) {
 			if (thread.isAlive()) {
 				logger.log(System.Logger.Level.WARNING, "Handler thread '" + thread.getName()
@@ -121,6 +126,7 @@ final class InMemoryConsumer implements BrokerConsumer {
 				thread.interrupt();
 			}
 		}
+		joinUntil(System.nanoTime() + INTERRUPTED_EXIT_NANOS);
 		if (lastMember) {
 			int left = this.queue.clear();
 			if (left > 0) {
