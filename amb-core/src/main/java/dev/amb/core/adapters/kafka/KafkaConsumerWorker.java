@@ -1,6 +1,7 @@
 package dev.amb.core.adapters.kafka;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -33,12 +34,13 @@ import dev.amb.core.spi.Envelope;
  * One consumer of a subscription, on its own thread: polls, hands each record to the bus in
  * partition order, commits what the bus acknowledged.
  * <p>
- * Priority: a poll may return records of several lanes; they are handled highest lane first.
- * Before a lower lane's records are handled, the consumer checks whether a higher lane still has
- * records waiting (the lag known from fetching, or the end offsets read from the broker at most
- * every 100 ms). If so, the lower lane's records are put back (seek to their first offset) and
- * its partitions paused until the higher lanes have no lag left. After {@code starvationBound}
- * polls in a row that put a lower lane back, the lower lanes are served once.
+ * Priority: what a poll returns goes into a small buffer per partition; a partition holding
+ * {@value #PARTITION_BUFFER_LIMIT} records is paused until some are handled, so memory stays
+ * bounded while fetching overlaps handling. The next record handled comes from the highest lane with buffered records. Before a
+ * lower lane is served, the consumer checks whether a higher lane still has records on the broker
+ * (the lag known from fetching, or end offsets read at most every 100 ms) and, if so, polls for
+ * them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
+ * deferring polls) while a lower lane's records wait, one record of the lowest waiting lane goes.
  * <p>
  * Start positions: in a consumer's first assignment, a partition without a committed offset
  * starts at its end (a new subscription sees what is published from now on) and that position is
@@ -54,6 +56,14 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** How often a consumer serving a lower lane asks the broker whether a higher lane has records. */
 	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	/** How long the consumer handles buffered records before it polls again for higher lanes. */
+	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+	private static final int DRAIN_SLICE_RECORDS = 64;
+
+	/** Records held per partition before it is paused: bounds memory, yet lets fetching overlap handling. */
+	private static final int PARTITION_BUFFER_LIMIT = 512;
 
 	private final KafkaSubscription subscription;
 
@@ -83,14 +93,33 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private boolean firstAssignment = true;
 
-	/** Lanes below this index are paused because a higher lane has a backlog; LANES when none is. */
-	private int pausedBelow = LANES;
+	/** Fetched records not handled yet, per partition; such a partition is paused. */
+	private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers = new HashMap<>();
+
+	@SuppressWarnings("unchecked")
+	private final List<TopicPartition>[] bufferedPartitions = new List[LANES];
+
+	private final int[] bufferedPerLane = new int[LANES];
+
+	private int buffered;
+
+	private int rotation;
+
+	private int servedWhileLowerWaits;
+
+	private boolean waitForHigherLane;
+
+	/** Polls so far: a higher lane's backlog is checked once per poll and lane. */
+	private long polls;
+
+	private final long[] backlogCheckedAtPoll = { -1, -1, -1 };
+
+	private final boolean[] backlogAnswer = new boolean[LANES];
 
 	private boolean appliedUserPause;
 
 	private boolean pauseStateDirty = true;
 
-	private int deferredPolls;
 
 	private volatile Throwable failure;
 
@@ -116,6 +145,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		this.pollTimeout = this.adapter.settings().getPollTimeout();
 		this.operationTimeout = this.adapter.settings().getOperationTimeout();
 		this.starvationBound = this.adapter.settings().getStarvationBound();
+		for (int lane = 0; lane < LANES; lane++) {
+			this.bufferedPartitions[lane] = new ArrayList<>();
+		}
 	}
 
 	boolean awaitAssignment(long timeout, TimeUnit unit) throws InterruptedException {
@@ -166,15 +198,17 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		while (!this.subscription.isClosing()) {
 			try {
 				applyPauseState();
-				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(this.pollTimeout);
+				boolean wait = this.buffered == 0 || this.subscription.isPaused() || this.waitForHigherLane;
+				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(wait ? this.pollTimeout : Duration.ZERO);
+				this.polls++;
 				if (!records.isEmpty()) {
-					handle(records);
-					commitAsync();
+					buffer(records);
 				}
-				if (this.pausedBelow < LANES && !lanesAboveHaveBacklog()) {
-					this.pausedBelow = LANES;
-					this.pauseStateDirty = true;
+				this.waitForHigherLane = false;
+				if (this.buffered > 0 && !this.subscription.isPaused()) {
+					drain();
 				}
+				commitAsync();
 				updateLags();
 				consecutiveFailures = 0;
 			}
@@ -190,68 +224,106 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		}
 	}
 
-	private void handle(ConsumerRecords<byte[], byte[]> records) {
-		Set<TopicPartition> partitions = records.partitions();
-		boolean starving = this.deferredPolls >= this.starvationBound;
-		int deferredFrom = LANES;
-		boolean servedLower = false;
-		boolean stopped = false;
-		for (int lane = 0; lane < LANES; lane++) {
-			boolean laneDeferred = lane >= deferredFrom;
-			boolean laneChecked = false;
-			for (TopicPartition partition : partitions) {
-				if (lane(partition) != lane) {
-					continue;
-				}
-				List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-				if (!laneChecked && !stopped && !laneDeferred && lane > 0) {
-					laneChecked = true;
-					if (higherLaneHasBacklog(lane)) {
-						if (starving) {
-							servedLower = true;
-						}
-						else {
-							laneDeferred = true;
-							deferredFrom = lane;
-						}
-					}
-				}
-				if (stopped || laneDeferred) {
-					// Not handled now, so put back: the next poll that takes this lane returns them again.
-					this.consumer.seek(partition, batch.get(0).offset());
-					continue;
-				}
-				for (int i = 0; i < batch.size(); i++) {
-					ConsumerRecord<byte[], byte[]> record = batch.get(i);
-					if (this.subscription.isClosing() || this.subscription.isPaused()) {
-						this.consumer.seek(partition, record.offset());
-						stopped = true;
-						break;
-					}
-					if (deliver(record) == Disposition.ACK) {
-						this.toCommit.put(partition, new OffsetAndMetadata(record.offset() + 1));
-					}
-					else {
-						this.consumer.seek(partition, record.offset());
-						break;
-					}
-				}
+	private void buffer(ConsumerRecords<byte[], byte[]> records) {
+		for (TopicPartition partition : records.partitions()) {
+			List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
+			if (queue == null) {
+				queue = new ArrayDeque<>(batch.size());
+				this.buffers.put(partition, queue);
+				this.bufferedPartitions[lane(partition)].add(partition);
 			}
-		}
-		if (deferredFrom < LANES) {
-			this.deferredPolls++;
-			// Stop fetching the deferred lanes while the higher ones catch up; after the starvation
-			// bound, fetch them again so that the next poll can serve them.
-			int pausedBelow = (this.deferredPolls >= this.starvationBound) ? LANES : deferredFrom - 1;
-			if (this.pausedBelow != pausedBelow) {
-				this.pausedBelow = pausedBelow;
+			queue.addAll(batch);
+			this.buffered += batch.size();
+			this.bufferedPerLane[lane(partition)] += batch.size();
+			if (queue.size() >= PARTITION_BUFFER_LIMIT) {
+				// Enough of it here: fetch more once some is handled.
 				this.pauseStateDirty = true;
 			}
 		}
-		if (servedLower) {
-			this.deferredPolls = 0;
+	}
+
+	/** Handles buffered records, best lane first, for a while; then the loop polls again. */
+	private void drain() {
+		long until = System.nanoTime() + DRAIN_SLICE_NANOS;
+		int handled = 0;
+		while (this.buffered > 0) {
+			if (this.subscription.isClosing() || this.subscription.isPaused()) {
+				return;
+			}
+			int lane = pickLane();
+			if (lane < 0) {
+				this.waitForHigherLane = true;
+				return;
+			}
+			List<TopicPartition> candidates = this.bufferedPartitions[lane];
+			TopicPartition partition = candidates.get(this.rotation++ % candidates.size());
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
+			ConsumerRecord<byte[], byte[]> record = queue.peekFirst();
+			if (deliver(record) == Disposition.ACK) {
+				queue.pollFirst();
+				this.buffered--;
+				this.bufferedPerLane[lane]--;
+				this.toCommit.put(partition, new OffsetAndMetadata(record.offset() + 1));
+				if (queue.isEmpty()) {
+					unbuffer(partition);
+				}
+				else if (queue.size() == PARTITION_BUFFER_LIMIT - 1) {
+					this.pauseStateDirty = true;
+				}
+			}
+			else {
+				// Not finished with: fetch it again later rather than hold it here.
+				unbuffer(partition);
+				this.consumer.seek(partition, record.offset());
+			}
+			if (++handled >= DRAIN_SLICE_RECORDS || System.nanoTime() - until > 0) {
+				return;
+			}
 		}
-		if (stopped) {
+	}
+
+	/**
+	 * The lane to serve next, or -1 to poll first because a higher lane has records on the broker.
+	 */
+	private int pickLane() {
+		int highest = -1;
+		int lowest = -1;
+		for (int lane = 0; lane < LANES; lane++) {
+			if (this.bufferedPerLane[lane] > 0) {
+				if (highest < 0) {
+					highest = lane;
+				}
+				lowest = lane;
+			}
+		}
+		if (lowest > highest && this.servedWhileLowerWaits >= this.starvationBound) {
+			this.servedWhileLowerWaits = 0;
+			return lowest;
+		}
+		if (highest > 0 && higherLaneHasBacklog(highest)) {
+			if (this.servedWhileLowerWaits++ < this.starvationBound) {
+				return -1;
+			}
+			this.servedWhileLowerWaits = 0;
+			return highest;
+		}
+		if (lowest > highest) {
+			this.servedWhileLowerWaits++;
+		}
+		return highest;
+	}
+
+	private void unbuffer(TopicPartition partition) {
+		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.remove(partition);
+		if (queue == null) {
+			return;
+		}
+		int lane = lane(partition);
+		this.buffered -= queue.size();
+		this.bufferedPerLane[lane] -= queue.size();
+		this.bufferedPartitions[lane].remove(partition);
+		if (queue.size() >= PARTITION_BUFFER_LIMIT) {
 			this.pauseStateDirty = true;
 		}
 	}
@@ -317,6 +389,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** Whether a lane above the given one still has records to fetch; the lag of a partition not fetched lately comes from its end offset. */
 	private boolean higherLaneHasBacklog(int lane) {
+		if (this.backlogCheckedAtPoll[lane] == this.polls) {
+			return this.backlogAnswer[lane];
+		}
+		boolean answer = checkHigherLaneBacklog(lane);
+		this.backlogCheckedAtPoll[lane] = this.polls;
+		this.backlogAnswer[lane] = answer;
+		return answer;
+	}
+
+	private boolean checkHigherLaneBacklog(int lane) {
 		boolean higherAssigned = false;
 		for (TopicPartition partition : this.assignment) {
 			higherAssigned |= lane(partition) < lane;
@@ -358,13 +440,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		}
 	}
 
-	private boolean lanesAboveHaveBacklog() {
-		for (TopicPartition partition : this.assignment) {
-			if (lane(partition) <= this.pausedBelow && hasBacklog(partition)) {
-				return true;
-			}
-		}
-		return false;
+	private int bufferedOf(TopicPartition partition) {
+		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
+		return (queue != null) ? queue.size() : 0;
 	}
 
 	private void applyPauseState() {
@@ -375,7 +453,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		List<TopicPartition> pause = new ArrayList<>();
 		List<TopicPartition> resume = new ArrayList<>();
 		for (TopicPartition partition : this.assignment) {
-			if (userPause || lane(partition) > this.pausedBelow) {
+			if (userPause || bufferedOf(partition) >= PARTITION_BUFFER_LIMIT) {
 				pause.add(partition);
 			}
 			else {
@@ -404,6 +482,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			int lane = lane(partition);
 			if (lags[lane] >= 0) {
 				lags[lane] = lag.isPresent() ? lags[lane] + lag.getAsLong() : -1;
+			}
+		}
+		for (int lane = 0; lane < LANES; lane++) {
+			if (lags[lane] >= 0) {
+				lags[lane] += this.bufferedPerLane[lane];
 			}
 		}
 		this.laneLags = lags;
@@ -446,6 +529,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	@Override
 	public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
 		commitSync(partitions);
+		partitions.forEach(this::unbuffer);
 		this.assignment.removeAll(partitions);
 		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
@@ -455,6 +539,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	public void onPartitionsLost(Collection<TopicPartition> partitions) {
 		// Another member owns them now: committing would fail, and the records will be redelivered.
 		this.toCommit.keySet().removeAll(partitions);
+		partitions.forEach(this::unbuffer);
 		this.assignment.removeAll(partitions);
 		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
