@@ -23,13 +23,16 @@ import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -296,6 +299,8 @@ public final class KafkaBrokerAdapter implements BrokerAdapter {
 		// Only partitions found after a subscription started start from the beginning; the first
 		// assignment starts at the end and commits that position (see KafkaConsumerWorker).
 		config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		// Members learn of a rebalance from heartbeats: a short interval makes joining a group quick.
+		config.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1000);
 		// Static membership would make the subscription's consumers fence each other.
 		config.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
 		Object clientId = config.get(ConsumerConfig.CLIENT_ID_CONFIG);
@@ -320,6 +325,39 @@ public final class KafkaBrokerAdapter implements BrokerAdapter {
 			throw new IllegalStateException("The Kafka adapter is not started");
 		}
 		return admin;
+	}
+
+	/**
+	 * Reads offsets through the admin client.
+	 * @param partitions the partitions
+	 * @param spec which offset
+	 * @return the offset of each partition
+	 */
+	Map<TopicPartition, Long> listOffsets(Collection<TopicPartition> partitions, OffsetSpec spec) {
+		Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+		for (TopicPartition partition : partitions) {
+			request.put(partition, spec);
+		}
+		try {
+			Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result = admin().listOffsets(request)
+				.all()
+				.get(this.settings.getOperationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+			Map<TopicPartition, Long> offsets = new HashMap<>();
+			result.forEach((partition, info) -> offsets.put(partition, info.offset()));
+			return offsets;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new AmbException("Interrupted while reading offsets of " + partitions, ex);
+		}
+		catch (ExecutionException ex) {
+			throw new AmbException("Could not read offsets of " + partitions + ": " + ex.getCause().getMessage(),
+					ex.getCause());
+		}
+		catch (TimeoutException ex) {
+			throw new AmbException("Reading offsets of " + partitions + " took longer than "
+					+ this.settings.getOperationTimeout(), ex);
+		}
 	}
 
 	@Override

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.OptionalLong;
 
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -260,7 +261,12 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			TopicPartition partition = candidates.get(this.rotation++ % candidates.size());
 			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
 			ConsumerRecord<byte[], byte[]> record = queue.peekFirst();
-			if (deliver(record) == Disposition.ACK) {
+			Disposition disposition = deliver(record);
+			if (this.subscription.isAbandoned()) {
+				// Closing gave up on this handler and the group moved on: commit nothing.
+				return;
+			}
+			if (disposition == Disposition.ACK) {
 				queue.pollFirst();
 				this.buffered--;
 				this.bufferedPerLane[lane]--;
@@ -433,7 +439,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			return;
 		}
 		try {
-			this.knownEnds.putAll(this.consumer.endOffsets(partitions, this.operationTimeout));
+			// Through the admin client: the consumer's own connection may be held by a fetch waiting for data.
+			this.knownEnds.putAll(this.adapter.listOffsets(partitions, OffsetSpec.latest()));
 		}
 		catch (RuntimeException ex) {
 			logger.log(System.Logger.Level.DEBUG, () -> "Could not read end offsets for " + this.subscription, ex);
@@ -450,18 +457,25 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		if (!this.pauseStateDirty && userPause == this.appliedUserPause) {
 			return;
 		}
+		Set<TopicPartition> paused = this.consumer.paused();
 		List<TopicPartition> pause = new ArrayList<>();
 		List<TopicPartition> resume = new ArrayList<>();
 		for (TopicPartition partition : this.assignment) {
-			if (userPause || bufferedOf(partition) >= PARTITION_BUFFER_LIMIT) {
+			boolean shouldPause = userPause || bufferedOf(partition) >= PARTITION_BUFFER_LIMIT;
+			if (shouldPause && !paused.contains(partition)) {
 				pause.add(partition);
 			}
-			else {
+			else if (!shouldPause && paused.contains(partition)) {
 				resume.add(partition);
 			}
 		}
-		this.consumer.pause(pause);
-		this.consumer.resume(resume);
+		// Only changes: resuming a partition that is not paused would disturb its fetch in flight.
+		if (!pause.isEmpty()) {
+			this.consumer.pause(pause);
+		}
+		if (!resume.isEmpty()) {
+			this.consumer.resume(resume);
+		}
 		if (this.appliedUserPause && !userPause) {
 			// Resumed: what piled up meanwhile is not in the fetched lag yet.
 			refreshEnds(this.assignment);
@@ -493,7 +507,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void commitAsync() {
-		if (this.toCommit.isEmpty()) {
+		if (this.toCommit.isEmpty() || this.subscription.isAbandoned()) {
 			return;
 		}
 		Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(this.toCommit);
@@ -507,6 +521,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void commitSync(Collection<TopicPartition> partitions) {
+		if (this.subscription.isAbandoned()) {
+			this.toCommit.clear();
+			return;
+		}
 		Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
 		for (Iterator<Map.Entry<TopicPartition, OffsetAndMetadata>> it = this.toCommit.entrySet().iterator(); it
 			.hasNext();) {
@@ -580,16 +598,14 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		if (fresh.isEmpty()) {
 			return;
 		}
-		if (this.firstAssignment) {
-			this.consumer.seekToEnd(fresh);
-		}
-		else {
-			this.consumer.seekToBeginning(fresh);
-		}
+		// Resolved now, not lazily at the next fetch: a message published once subscribe returned lies after it.
+		Map<TopicPartition, Long> offsets = this.adapter.listOffsets(fresh,
+				this.firstAssignment ? OffsetSpec.latest() : OffsetSpec.earliest());
 		Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
 		for (TopicPartition partition : fresh) {
-			// Resolves the position now: a message published once subscribe returned lies after it.
-			start.put(partition, new OffsetAndMetadata(this.consumer.position(partition, this.operationTimeout)));
+			long offset = offsets.get(partition);
+			this.consumer.seek(partition, offset);
+			start.put(partition, new OffsetAndMetadata(offset));
 		}
 		this.consumer.commitSync(start, this.operationTimeout);
 	}

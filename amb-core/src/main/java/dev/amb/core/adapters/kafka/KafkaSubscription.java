@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
+
 import dev.amb.core.AmbException;
 import dev.amb.core.Priority;
 import dev.amb.core.spi.BrokerConsumer;
@@ -34,6 +36,8 @@ final class KafkaSubscription implements BrokerConsumer {
 	private volatile boolean paused;
 
 	private volatile boolean closing;
+
+	private volatile boolean abandoned;
 
 	KafkaSubscription(KafkaBrokerAdapter adapter, ConsumerSpec spec, DeliveryHandler handler) {
 		this.adapter = adapter;
@@ -93,6 +97,11 @@ final class KafkaSubscription implements BrokerConsumer {
 		return this.closing;
 	}
 
+	/** @return whether closing gave up on a handler: whatever it finishes now is not committed */
+	boolean isAbandoned() {
+		return this.abandoned;
+	}
+
 	@Override
 	public void pause() {
 		this.paused = true;
@@ -143,8 +152,12 @@ final class KafkaSubscription implements BrokerConsumer {
 			}
 		}
 		if (!allStopped) {
+			this.abandoned = true;
 			logger.log(System.Logger.Level.WARNING, "Subscription '" + this.spec.id() + "' still has a handler running "
-					+ "after the drain timeout of " + drainTimeout + "; its record is committed only if it finishes");
+					+ "after the drain timeout of " + drainTimeout + "; its record stays uncommitted");
+			if (!this.spec.isBroadcast()) {
+				removeStuckMembers();
+			}
 		}
 		this.adapter.removed(this);
 		if (allStopped && this.spec.isBroadcast() && this.adapter.settings().isDeleteBroadcastGroups()) {
@@ -154,6 +167,27 @@ final class KafkaSubscription implements BrokerConsumer {
 			catch (RuntimeException ex) {
 				logger.log(System.Logger.Level.DEBUG, () -> "Could not delete consumer group '" + this.groupId + "'", ex);
 			}
+		}
+	}
+
+	/**
+	 * A consumer whose thread is stuck in a handler cannot leave its group itself, and the group
+	 * would wait for it before giving its partitions to anyone. So the members are removed through
+	 * the admin client; the live ones rejoin at once, and the stuck record goes to one of them.
+	 */
+	private void removeStuckMembers() {
+		try {
+			this.adapter.admin()
+				.removeMembersFromConsumerGroup(this.groupId, new RemoveMembersFromConsumerGroupOptions())
+				.all()
+				.get(this.adapter.settings().getOperationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (Exception ex) {
+			logger.log(System.Logger.Level.WARNING, "Could not remove the stuck members of consumer group '"
+					+ this.groupId + "'; its partitions move once the handler returns", ex);
 		}
 	}
 
