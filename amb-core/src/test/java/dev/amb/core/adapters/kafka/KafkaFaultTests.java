@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import kafka.server.BrokerServer;
@@ -84,6 +85,7 @@ class KafkaFaultTests {
 	void brokerRestartWhilePublishingLosesNoAcknowledgedMessage() throws Exception {
 		int port = freePort();
 		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1).kafkaPorts(port);
+		broker.brokerProperties(KafkaTestBroker.FAST_START);
 		broker.afterPropertiesSet();
 		DefaultMessageBus bus = null;
 		BrokerServer server = broker.getCluster().brokers().get(0);
@@ -97,10 +99,12 @@ class KafkaFaultTests {
 					SubscribeOptions.group("survivors"));
 			ConcurrentHashMap<String, CompletableFuture<UUID>> futures = new ConcurrentHashMap<>();
 			AtomicInteger sequence = new AtomicInteger();
+			AtomicBoolean keepPublishing = new AtomicBoolean(true);
 			DefaultMessageBus publisher = bus;
+			// While the broker is down, a publish may block (the producer waits up to max.block.ms
+			// for metadata): the publisher goes on when the broker is back.
 			Thread publishing = new Thread(() -> {
-				long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
-				while (System.nanoTime() < end) {
+				while (keepPublishing.get()) {
 					String payload = "p" + sequence.incrementAndGet();
 					try {
 						futures.put(payload, publisher.publish(topic, payload));
@@ -125,6 +129,9 @@ class KafkaFaultTests {
 			Thread.sleep(2000);
 			server.startup();
 			stopped = false;
+			int publishedBeforeRestart = sequence.get();
+			await().atMost(Duration.ofSeconds(60)).until(() -> sequence.get() > publishedBeforeRestart + 20);
+			keepPublishing.set(false);
 			publishing.join();
 			List<String> acknowledged = new ArrayList<>();
 			int failed = 0;

@@ -1,5 +1,7 @@
 package dev.amb.core.adapters.kafka;
 
+import java.util.Map;
+
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
@@ -8,6 +10,9 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  * and groups.
  */
 final class KafkaTestBroker {
+
+	/** One partition for the offsets topic instead of 50: the first group join comes seconds sooner. */
+	static final Map<String, String> FAST_START = Map.of("offsets.topic.num.partitions", "1");
 
 	private static EmbeddedKafkaKraftBroker broker;
 
@@ -18,6 +23,7 @@ final class KafkaTestBroker {
 	static synchronized String bootstrapServers() {
 		if (broker == null) {
 			EmbeddedKafkaKraftBroker started = new EmbeddedKafkaKraftBroker(1, 1);
+			started.brokerProperties(FAST_START);
 			started.afterPropertiesSet();
 			Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "embedded-kafka-shutdown"));
 			broker = started;
