@@ -61,9 +61,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	/** How long the consumer handles buffered records before it polls again for higher lanes. */
 	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-	private static final int DRAIN_SLICE_RECORDS = 64;
-
-	/** Records held per partition before it is paused: bounds memory, yet lets fetching overlap handling. */
+	/**
+	 * Records held per partition before it is paused, which bounds memory. Only slow handlers reach
+	 * it: resuming a paused partition waits for the fetch in flight for the others.
+	 */
 	private static final int PARTITION_BUFFER_LIMIT = 512;
 
 	private final KafkaSubscription subscription;
@@ -247,7 +248,6 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	/** Handles buffered records, best lane first, for a while; then the loop polls again. */
 	private void drain() {
 		long until = System.nanoTime() + DRAIN_SLICE_NANOS;
-		int handled = 0;
 		while (this.buffered > 0) {
 			if (this.subscription.isClosing() || this.subscription.isPaused()) {
 				return;
@@ -283,7 +283,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				unbuffer(partition);
 				this.consumer.seek(partition, record.offset());
 			}
-			if (++handled >= DRAIN_SLICE_RECORDS || System.nanoTime() - until > 0) {
+			if (System.nanoTime() - until > 0) {
 				return;
 			}
 		}
@@ -534,8 +534,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				it.remove();
 			}
 		}
+		if (offsets.isEmpty()) {
+			return;
+		}
 		try {
-			// Also waits for the asynchronous commits still in flight.
 			this.consumer.commitSync(offsets, this.operationTimeout);
 		}
 		catch (RuntimeException ex) {
