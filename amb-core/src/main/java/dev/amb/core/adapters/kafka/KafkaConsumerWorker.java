@@ -118,6 +118,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private final boolean[] backlogAnswer = new boolean[LANES];
 
+	private long lastPollEnd = System.nanoTime();
+
+	/** How long the consumer was away from poll before the latest one: handling records, mostly. */
+	private long awayNanos;
+
 	private boolean appliedUserPause;
 
 	private boolean pauseStateDirty = true;
@@ -201,7 +206,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			try {
 				applyPauseState();
 				boolean wait = this.buffered == 0 || this.subscription.isPaused() || this.waitForHigherLane;
+				long pollStart = System.nanoTime();
+				this.awayNanos = pollStart - this.lastPollEnd;
 				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(wait ? this.pollTimeout : Duration.ZERO);
+				this.lastPollEnd = System.nanoTime();
 				this.polls++;
 				if (!records.isEmpty()) {
 					buffer(records);
@@ -413,7 +421,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			return false;
 		}
 		long now = System.nanoTime();
-		if (now - this.endsRefreshedAt > END_REFRESH_NANOS) {
+		// After a long time away from poll (a slow handler), what the consumer fetched may predate
+		// records published to a higher lane meanwhile: ask the broker.
+		if (now - this.endsRefreshedAt > END_REFRESH_NANOS || this.awayNanos > END_REFRESH_NANOS) {
 			refreshEnds(this.assignment);
 		}
 		for (TopicPartition partition : this.assignment) {

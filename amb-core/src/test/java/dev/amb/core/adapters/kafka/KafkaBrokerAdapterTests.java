@@ -71,110 +71,6 @@ class KafkaBrokerAdapterTests {
 	}
 
 	@Test
-	void roundTripCarriesPayloadAndAttributes() throws Exception {
-		DefaultMessageBus bus = bus();
-		String topic = topic("orders");
-		List<Message<Order>> received = new CopyOnWriteArrayList<>();
-		bus.subscribe(topic, Order.class, received::add);
-		UUID id = bus.publish(topic, new Order("o-1", 3), PublishOptions.builder()
-			.key("customer-7")
-			.priority(Priority.HIGH)
-			.header("tenant", "acme")
-			.correlationId("corr-1")
-			.replyTo("some.reply")
-			.build()).get(10, TimeUnit.SECONDS);
-		await().atMost(Duration.ofSeconds(20)).until(() -> !received.isEmpty());
-		Message<Order> message = received.get(0);
-		assertThat(message.getPayload()).isEqualTo(new Order("o-1", 3));
-		assertThat(message.getId()).isEqualTo(id);
-		assertThat(message.getTopic()).isEqualTo(topic);
-		assertThat(message.getKey()).isEqualTo("customer-7");
-		assertThat(message.getPriority()).isEqualTo(Priority.HIGH);
-		assertThat(message.getHeader("tenant")).isEqualTo("acme");
-		assertThat(message.getCorrelationId()).isEqualTo("corr-1");
-		assertThat(message.getReplyTo()).isEqualTo("some.reply");
-		assertThat(message.getTimestampMillis()).isPositive();
-	}
-
-	@Test
-	void broadcastReachesEverySubscriptionAndGroupsShare() throws Exception {
-		DefaultMessageBus one = bus();
-		DefaultMessageBus two = bus();
-		String topic = topic("events");
-		List<Integer> broadcastOne = new CopyOnWriteArrayList<>();
-		List<Integer> broadcastTwo = new CopyOnWriteArrayList<>();
-		Map<Integer, Integer> grouped = new ConcurrentHashMap<>();
-		one.subscribe(topic, Integer.class, (m) -> broadcastOne.add(m.getPayload()));
-		two.subscribe(topic, Integer.class, (m) -> broadcastTwo.add(m.getPayload()));
-		one.subscribe(topic, Integer.class, (m) -> grouped.merge(m.getPayload(), 1, Integer::sum),
-				SubscribeOptions.group("workers"));
-		two.subscribe(topic, Integer.class, (m) -> grouped.merge(m.getPayload(), 1, Integer::sum),
-				SubscribeOptions.group("workers"));
-		for (int i = 0; i < 100; i++) {
-			one.publish(topic, i, PublishOptions.key("k" + i));
-		}
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> broadcastOne.size() == 100 && broadcastTwo.size() == 100 && grouped.size() == 100);
-		Thread.sleep(300);
-		assertThat(grouped.values()).allMatch((count) -> count == 1);
-		assertThat(broadcastOne).hasSize(100);
-	}
-
-	@Test
-	void groupBacklogSurvivesItsMembersAbsence() throws Exception {
-		String topic = topic("backlog");
-		DefaultMessageBus first = bus();
-		List<Integer> received = new CopyOnWriteArrayList<>();
-		Subscription member = first.subscribe(topic, Integer.class, (m) -> received.add(m.getPayload()),
-				SubscribeOptions.group("durable"));
-		member.close();
-		for (int i = 0; i < 10; i++) {
-			first.publish(topic, i).get(10, TimeUnit.SECONDS);
-		}
-		DefaultMessageBus second = bus();
-		second.subscribe(topic, Integer.class, (m) -> received.add(m.getPayload()), SubscribeOptions.group("durable"));
-		await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == 10);
-	}
-
-	@Test
-	void sameKeyKeepsPublishOrderAcrossAGroupWithConcurrency() throws Exception {
-		DefaultMessageBus bus = bus();
-		String topic = topic("ordered");
-		Map<String, List<Integer>> byKey = new ConcurrentHashMap<>();
-		bus.subscribe(topic, Integer.class,
-				(m) -> byKey.computeIfAbsent(m.getKey(), (k) -> Collections.synchronizedList(new ArrayList<>()))
-					.add(m.getPayload()),
-				SubscribeOptions.builder().group("ordered").concurrency(2).build());
-		for (int i = 0; i < 300; i++) {
-			bus.publish(topic, i, PublishOptions.key("key-" + (i % 5)));
-		}
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> byKey.values().stream().mapToInt(List::size).sum() == 300);
-		byKey.values().forEach((values) -> assertThat(values).isSorted());
-	}
-
-	@Test
-	void failingHandlerEndsInTheDeadLetterTopicWithItsHeaders() throws Exception {
-		DefaultMessageBus bus = bus();
-		String topic = topic("poison");
-		List<Message<String>> deadLetters = new CopyOnWriteArrayList<>();
-		bus.subscribe(topic + ".dlq", String.class, deadLetters::add);
-		bus.subscribe(topic, String.class, (m) -> {
-			throw new IllegalStateException("cannot handle " + m.getPayload());
-		}, SubscribeOptions.builder().maxAttempts(3).backoff(Backoff.NONE).build());
-		UUID id = bus.publish(topic, "poison-pill").get(10, TimeUnit.SECONDS);
-		await().atMost(Duration.ofSeconds(30)).until(() -> !deadLetters.isEmpty());
-		Message<String> deadLetter = deadLetters.get(0);
-		assertThat(deadLetter.getId()).isEqualTo(id);
-		assertThat(deadLetter.getPayload()).isEqualTo("poison-pill");
-		assertThat(deadLetter.getHeader(WireHeaders.DLQ_ATTEMPTS)).isEqualTo("3");
-		assertThat(deadLetter.getHeader(WireHeaders.DLQ_EXCEPTION)).isEqualTo(IllegalStateException.class.getName());
-		assertThat(deadLetter.getHeader(WireHeaders.DLQ_REASON)).contains("cannot handle poison-pill");
-		assertThat(deadLetter.getHeader(WireHeaders.DLQ_ORIGINAL_TOPIC)).isEqualTo(topic);
-		assertThat(bus.counters().deadLettered()).isEqualTo(1);
-	}
-
-	@Test
 	void garbageRecordsGoToTheDeadLetterTopicAndTheConsumerKeepsGoing() throws Exception {
 		DefaultMessageBus bus = bus();
 		String topic = topic("garbage");
@@ -193,38 +89,28 @@ class KafkaBrokerAdapterTests {
 			notJson.headers().add(WireHeaders.ID, UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
 			notJson.headers().add(WireHeaders.CONTENT_TYPE, "application/json".getBytes(StandardCharsets.UTF_8));
 			raw.send(notJson).get();
+			// An envelope that claims another topic than the one it is on: never handed to this topic's handlers.
+			ProducerRecord<byte[], byte[]> elsewhere = new ProducerRecord<>(topic,
+					"{\"id\":\"x\",\"quantity\":1}".getBytes(StandardCharsets.UTF_8));
+			elsewhere.headers().add(WireHeaders.ID, UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+			elsewhere.headers().add(WireHeaders.TOPIC, "some.other.topic".getBytes(StandardCharsets.UTF_8));
+			raw.send(elsewhere).get();
 		}
 		bus.publish(topic, new Order("after-garbage", 1)).get(10, TimeUnit.SECONDS);
-		await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters.size() == 2 && received.size() == 1);
+		await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters.size() == 3 && received.size() == 1);
 		assertThat(received.get(0).getPayload().id()).isEqualTo("after-garbage");
 		assertThat(deadLetters).extracting((m) -> m.getHeader(WireHeaders.DLQ_REASON))
 			.anySatisfy((reason) -> assertThat(reason).startsWith("unreadable envelope: Header 'id' is missing"))
-			.anySatisfy((reason) -> assertThat(reason).startsWith("undecodable payload"));
+			.anySatisfy((reason) -> assertThat(reason).startsWith("undecodable payload"))
+			.anySatisfy((reason) -> assertThat(reason).contains("names 'some.other.topic'"));
 		assertThat(deadLetters).anySatisfy((m) -> assertThat(new String(m.getPayload(), StandardCharsets.UTF_8))
 			.isEqualTo("no headers"));
 	}
 
 	@Test
-	void wildcardsFollowTopicsCreatedAfterSubscribingButNotDeadLetters() throws Exception {
-		DefaultMessageBus bus = bus();
-		String base = topic("agents");
-		List<String> oneSegment = new CopyOnWriteArrayList<>();
-		List<String> anySegments = new CopyOnWriteArrayList<>();
-		bus.subscribe(base + ".*", String.class, (m) -> oneSegment.add(m.getTopic()));
-		bus.subscribe(base + ".#", String.class, (m) -> anySegments.add(m.getTopic()));
-		bus.publish(base + ".a", "x").get(10, TimeUnit.SECONDS);
-		bus.publish(base + ".a.b", "x").get(10, TimeUnit.SECONDS);
-		bus.publish(base + ".a.dlq", "x").get(10, TimeUnit.SECONDS);
-		bus.publish(base + ".c", "x", PublishOptions.priority(Priority.LOW)).get(10, TimeUnit.SECONDS);
-		await().atMost(Duration.ofSeconds(30)).until(() -> oneSegment.size() == 2 && anySegments.size() == 3);
-		Thread.sleep(500);
-		assertThat(oneSegment).containsExactlyInAnyOrder(base + ".a", base + ".c");
-		assertThat(anySegments).containsExactlyInAnyOrder(base + ".a", base + ".a.b", base + ".c");
-	}
-
-	@Test
 	void higherLanesAreDeliveredFirstFromABacklog() throws Exception {
-		DefaultMessageBus bus = bus(testSettings().partitions(1).build());
+		// A starvation bound above the backlog, so that the order is strict.
+		DefaultMessageBus bus = bus(testSettings().partitions(1).starvationBound(1000).build());
 		String topic = topic("lanes");
 		List<Priority> order = new CopyOnWriteArrayList<>();
 		Subscription subscription = bus.subscribe(topic, Integer.class, (m) -> order.add(m.getPriority()),
@@ -247,16 +133,6 @@ class KafkaBrokerAdapterTests {
 		assertThat(order.subList(0, 50)).containsOnly(Priority.HIGH);
 		assertThat(order.subList(50, 100)).containsOnly(Priority.NORMAL);
 		assertThat(order.subList(100, 150)).containsOnly(Priority.LOW);
-	}
-
-	@Test
-	void requestGetsItsReply() throws Exception {
-		DefaultMessageBus server = bus();
-		DefaultMessageBus client = bus();
-		String topic = topic("rpc");
-		server.respond(topic, String.class, (m) -> m.getPayload().toUpperCase(), SubscribeOptions.group("rpc"));
-		String reply = client.request(topic, "ping", String.class, Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
-		assertThat(reply).isEqualTo("PING");
 	}
 
 	@Test
