@@ -10,29 +10,29 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class BusCounters {
 
-	final LongAdder published = new LongAdder();
+	final LongAdder published = new PaddedAdder();
 
-	final LongAdder delivered = new LongAdder();
+	final LongAdder delivered = new PaddedAdder();
 
-	final LongAdder failed = new LongAdder();
+	final LongAdder failed = new PaddedAdder();
 
-	final LongAdder retried = new LongAdder();
+	final LongAdder retried = new PaddedAdder();
 
-	final LongAdder deadLettered = new LongAdder();
+	final LongAdder deadLettered = new PaddedAdder();
 
-	final LongAdder expired = new LongAdder();
+	final LongAdder expired = new PaddedAdder();
 
-	final LongAdder undecodable = new LongAdder();
+	final LongAdder undecodable = new PaddedAdder();
 
-	final LongAdder repliesSent = new LongAdder();
+	final LongAdder repliesSent = new PaddedAdder();
 
-	final LongAdder requestTimeouts = new LongAdder();
+	final LongAdder requestTimeouts = new PaddedAdder();
 
-	private final LongAdder throttled = new LongAdder();
+	private final LongAdder throttled = new PaddedAdder();
 
-	private final LongAdder rejected = new LongAdder();
+	private final LongAdder rejected = new PaddedAdder();
 
-	private final LongAdder dropped = new LongAdder();
+	private final LongAdder dropped = new PaddedAdder();
 
 	/** @return messages accepted by publish */
 	public long published() {
@@ -125,6 +125,18 @@ public final class BusCounters {
 		snapshot.put("rejected", rejected());
 		snapshot.put("dropped", dropped());
 		return snapshot;
+	}
+
+	/**
+	 * A {@link LongAdder} that fills its cache line: counters written by publishers and by
+	 * consumers on other cores would otherwise share one, and each write would steal it from the
+	 * other side (false sharing), which a lone adder's base field does not avoid.
+	 */
+	@SuppressWarnings({ "serial", "unused" })
+	private static final class PaddedAdder extends LongAdder {
+
+		private long p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
+
 	}
 
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.amb.core.codec.JacksonPayloadCodec;
 import dev.amb.core.codec.PayloadCodec;
+import dev.amb.core.persistence.MessageStore;
 import dev.amb.core.spi.AdapterContext;
 import dev.amb.core.spi.BrokerAdapter;
 import dev.amb.core.spi.BrokerConsumer;
@@ -70,6 +71,17 @@ public final class DefaultMessageBus implements MessageBus {
 
 	private final AtomicBoolean closed = new AtomicBoolean();
 
+	/**
+	 * The last topic that passed validation: publishers usually repeat one constant, so the same
+	 * instance is not checked again. Plain field: a stale read only means validating once more.
+	 */
+	private String lastValidTopic;
+
+	/** The per-topic counter last used, so a steady stream to one topic skips the map lookup. */
+	private TopicCount lastCounted;
+	/** Null without a write-ahead log, so the publish path pays one null check for it. */
+	private final StoreForwarder storeForwarder;
+
 	private DefaultMessageBus(Builder builder) {
 		this.adapter = Objects.requireNonNull(builder.adapter, "a BrokerAdapter is required");
 		this.codec = builder.codec;
@@ -80,6 +92,11 @@ public final class DefaultMessageBus implements MessageBus {
 		this.deliveryInterceptors = List.copyOf(builder.deliveryInterceptors);
 		this.replies = new ReplyRouter(this, "_amb.reply." + UUID.randomUUID().toString().replace("-", ""));
 		this.adapter.start(new AdapterContext(this.counters));
+		this.storeForwarder = (builder.store != null) ? new StoreForwarder(this, builder.store, this.adapter) : null;
+		if (this.storeForwarder != null && this.storeForwarder.isOutbox()) {
+			// An outbox forwards to the broker, not to this bus's subscriptions: no reason to wait for them
+			this.storeForwarder.replay();
+		}
 	}
 
 	public static Builder builder() {
@@ -88,7 +105,10 @@ public final class DefaultMessageBus implements MessageBus {
 
 	@Override
 	public CompletableFuture<UUID> publish(String topic, Object payload, PublishOptions options) {
-		Topics.validateTopic(topic);
+		if (topic == null || !topic.equals(this.lastValidTopic)) {
+			Topics.validateTopic(topic);
+			this.lastValidTopic = topic;
+		}
 		Objects.requireNonNull(options, "options must not be null; use PublishOptions.DEFAULTS");
 		return publishValidated(topic, payload, options, options.getCorrelationId(), options.getReplyTo());
 	}
@@ -134,6 +154,9 @@ public final class DefaultMessageBus implements MessageBus {
 	}
 
 	private CompletableFuture<UUID> send(Envelope envelope) {
+		if (this.storeForwarder != null) {
+			return this.storeForwarder.publish(envelope);
+		}
 		CompletableFuture<Void> sent = this.adapter.send(envelope);
 		if (sent.isDone() && !sent.isCompletedExceptionally()) {
 			recordPublished(envelope.topic());
@@ -145,14 +168,24 @@ public final class DefaultMessageBus implements MessageBus {
 		});
 	}
 
-	private void recordPublished(String topic) {
+	void recordPublished(String topic) {
 		this.counters.published.increment();
+		TopicCount last = this.lastCounted;
+		if (last != null && topic.equals(last.topic())) {
+			last.count().increment();
+			return;
+		}
 		LongAdder perTopic = this.publishedByTopic.get(topic);
 		if (perTopic == null) {
 			String counted = (this.publishedByTopic.size() < MAX_TRACKED_TOPICS) ? topic : OTHER_TOPICS;
 			perTopic = this.publishedByTopic.computeIfAbsent(counted, (name) -> new LongAdder());
 		}
 		perTopic.increment();
+		this.lastCounted = new TopicCount(topic, perTopic);
+	}
+
+	/** A topic and its publish counter; immutable, so it can be shared between threads without a lock. */
+	private record TopicCount(String topic, LongAdder count) {
 	}
 
 	@Override
@@ -239,6 +272,25 @@ public final class DefaultMessageBus implements MessageBus {
 
 	void unregister(ManagedSubscription subscription) {
 		this.subscriptions.remove(subscription.id());
+	}
+
+	/**
+	 * Replays, once, the messages the write-ahead log held unacknowledged when it was opened, with
+	 * their original ids, to the subscriptions open now. Call it after the subscriptions are made
+	 * (the Spring Boot integration calls it once the listeners have started); until then, and if it
+	 * is never called, the messages stay in the log. Under backpressure it waits rather than loses.
+	 * With a durable backend the log is an outbox, and the bus forwards what it recovered as soon as
+	 * it is built, so this returns 0.
+	 * @return how many messages were replayed; 0 without a log or on later calls
+	 */
+	public int replay() {
+		ensureOpen();
+		return (this.storeForwarder != null) ? this.storeForwarder.replay() : 0;
+	}
+
+	/** @return the write-ahead log, or null if the bus has none */
+	public MessageStore store() {
+		return (this.storeForwarder != null) ? this.storeForwarder.store() : null;
 	}
 
 	/** @return the backend's name */
@@ -334,6 +386,9 @@ public final class DefaultMessageBus implements MessageBus {
 		}
 		this.replies.close();
 		this.adapter.close(this.drainTimeout);
+		if (this.storeForwarder != null) {
+			this.storeForwarder.close();
+		}
 	}
 
 	/**
@@ -354,6 +409,8 @@ public final class DefaultMessageBus implements MessageBus {
 		private final List<PublishInterceptor> publishInterceptors = new ArrayList<>();
 
 		private final List<DeliveryInterceptor> deliveryInterceptors = new ArrayList<>();
+
+		private MessageStore store;
 
 		private Builder() {
 		}
@@ -398,6 +455,15 @@ public final class DefaultMessageBus implements MessageBus {
 
 		public Builder deliveryInterceptor(DeliveryInterceptor interceptor) {
 			this.deliveryInterceptors.add(Objects.requireNonNull(interceptor, "interceptor must not be null"));
+			return this;
+		}
+
+		/**
+		 * A write-ahead log: every publish is logged first, and what was not finished with is replayed
+		 * by {@link DefaultMessageBus#replay()}. The bus closes the store when it closes. None by default.
+		 */
+		public Builder store(MessageStore store) {
+			this.store = store;
 			return this;
 		}
 

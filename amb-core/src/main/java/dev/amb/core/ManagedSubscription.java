@@ -3,6 +3,7 @@ package dev.amb.core;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.amb.core.spi.BrokerConsumer;
+import dev.amb.core.spi.Capability;
 import dev.amb.core.spi.ConsumerSpec;
 
 /**
@@ -50,6 +51,10 @@ final class ManagedSubscription implements Subscription {
 
 	@Override
 	public void pause() {
+		if (!this.bus.capabilities().contains(Capability.PAUSE)) {
+			throw new UnsupportedCapabilityException("The " + this.bus.backend()
+					+ " backend cannot pause a subscription; close it and subscribe again instead");
+		}
 		this.paused = true;
 		this.consumer.pause();
 	}

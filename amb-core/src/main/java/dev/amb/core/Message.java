@@ -53,6 +53,24 @@ public final class Message<T> {
 		this.deliveryAttempt = builder.deliveryAttempt;
 	}
 
+	/** The delivery path's constructor: one allocation per delivery instead of a builder and a message. */
+	Message(UUID id, String topic, T payload, Map<String, String> headers, String key, Priority priority,
+			long timestamp, String source, String correlationId, String replyTo, long expiresAt, int deliveryAttempt) {
+		this.id = id;
+		this.topic = topic;
+		this.payload = payload;
+		this.headers = (headers == null || headers.isEmpty()) ? Collections.emptyMap()
+				: Collections.unmodifiableMap(headers);
+		this.key = key;
+		this.priority = priority;
+		this.timestamp = timestamp;
+		this.source = source;
+		this.correlationId = correlationId;
+		this.replyTo = replyTo;
+		this.expiresAt = expiresAt;
+		this.deliveryAttempt = deliveryAttempt;
+	}
+
 	/**
 	 * A builder for a message, mostly for tests and adapters.
 	 * @param <T> the payload type

@@ -50,7 +50,9 @@ final class ReplyRouter {
 			this.pending.remove(correlationId);
 			throw ex;
 		}
-		return reply.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handle((envelope, failure) -> {
+		// Async: the caller's continuations must not run on the reply worker (a continuation waiting
+		// for another reply would wait for itself) nor on the JDK's single timeout thread.
+		return reply.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handleAsync((envelope, failure) -> {
 			this.pending.remove(correlationId);
 			if (failure != null) {
 				Throwable cause = (failure instanceof CompletionException) ? failure.getCause() : failure;

@@ -82,7 +82,7 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 	}
 
 	private Disposition process(Envelope envelope) {
-		if (envelope.isExpired(System.currentTimeMillis())) {
+		if (envelope.expiresAt() != 0 && envelope.isExpired(System.currentTimeMillis())) {
 			this.counters.expired.increment();
 			return Disposition.ACK;
 		}
@@ -91,9 +91,11 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			payload = (this.payloadType == RAW_ENVELOPE) ? envelope
 					: this.codec.decode(envelope.payload(), envelope.contentType(), this.payloadType);
 		}
-		catch (PayloadDecodingException ex) {
+		catch (RuntimeException ex) {
+			// Whatever a codec throws, the same bytes will fail the same way: dead-letter them rather
+			// than leave them to be redelivered ahead of everything behind them, forever.
 			this.counters.undecodable.increment();
-			return deadLetter(envelope, "undecodable payload: " + ex.getMessage(), ex, 0);
+			return deadLetter(envelope, "undecodable payload: " + describeDecoding(ex), ex, 0);
 		}
 		Throwable lastFailure = null;
 		for (int attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -104,28 +106,45 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 				this.counters.retried.increment();
 			}
 			Message<Object> message = toMessage(envelope, payload, attempt);
+			Object reply;
 			try {
-				Object reply = invoke(message);
-				this.counters.delivered.increment();
-				if (reply != null && envelope.replyTo() != null) {
-					this.bus.sendReply(envelope, reply);
-				}
-				return Disposition.ACK;
+				reply = invoke(message);
 			}
 			catch (Throwable ex) {
-				if (this.stopping) {
-					// Most likely interrupted by the close after the drain timeout: shutdown is not the
-					// handler's failure, so leave the message unacknowledged instead of dead-lettering it.
+				if (this.stopping && interruptedBy(ex)) {
+					// Interrupted by the close after the drain timeout: shutdown is not the handler's
+					// failure, so the message stays unacknowledged instead of being dead-lettered.
 					return Disposition.REQUEUE;
 				}
 				this.counters.failed.increment();
 				lastFailure = ex;
 				logger.log(System.Logger.Level.DEBUG, () -> "Attempt " + message.getDeliveryAttempt() + " of "
 						+ this.maxAttempts + " failed for " + message + " in '" + this.subscriptionId + "'", ex);
+				continue;
 			}
+			this.counters.delivered.increment();
+			if (reply != null && envelope.replyTo() != null) {
+				reply(envelope, reply);
+			}
+			return Disposition.ACK;
 		}
 		return deadLetter(envelope, "handler failed " + this.maxAttempts + " time(s): " + describe(lastFailure),
 				lastFailure, this.maxAttempts);
+	}
+
+	/**
+	 * Sends a handler's reply. The request was handled, so a reply that cannot be sent (too large,
+	 * not encodable, a reply-to that is not a topic) is logged, and the handler is not run again.
+	 */
+	private void reply(Envelope request, Object reply) {
+		try {
+			Topics.validateTopic(request.replyTo());
+			this.bus.sendReply(request, reply);
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.WARNING, "Subscription '" + this.subscriptionId + "' handled " + request
+					+ " but could not send its reply to '" + request.replyTo() + "'; the requester will time out", ex);
+		}
 	}
 
 	private Object invoke(Message<Object> message) throws Exception {
@@ -179,18 +198,9 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 	}
 
 	private static Message<Object> toMessage(Envelope envelope, Object payload, int attempt) {
-		return Message.builder(envelope.topic(), payload)
-			.id(envelope.id())
-			.headers(envelope.headers())
-			.key(envelope.key())
-			.priority(envelope.priority())
-			.timestamp(envelope.timestamp())
-			.source(envelope.source())
-			.correlationId(envelope.correlationId())
-			.replyTo(envelope.replyTo())
-			.expiresAt(envelope.expiresAt())
-			.deliveryAttempt(attempt)
-			.build();
+		return new Message<>(envelope.id(), envelope.topic(), payload, envelope.headers(), envelope.key(),
+				envelope.priority(), envelope.timestamp(), envelope.source(), envelope.correlationId(),
+				envelope.replyTo(), envelope.expiresAt(), attempt);
 	}
 
 	private static boolean pause(Duration delay) {
@@ -205,6 +215,23 @@ final class SubscriptionDispatcher implements DeliveryHandler {
 			Thread.currentThread().interrupt();
 			return false;
 		}
+	}
+
+	private static String describeDecoding(RuntimeException failure) {
+		return (failure instanceof PayloadDecodingException) ? failure.getMessage() : describe(failure);
+	}
+
+	private static boolean interruptedBy(Throwable failure) {
+		if (Thread.currentThread().isInterrupted()) {
+			return true;
+		}
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof InterruptedException || cause instanceof java.io.InterruptedIOException
+					|| cause instanceof java.nio.channels.ClosedByInterruptException) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static String describe(Throwable failure) {

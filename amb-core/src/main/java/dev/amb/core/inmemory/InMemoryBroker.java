@@ -39,6 +39,9 @@ public final class InMemoryBroker implements BrokerAdapter {
 	/** Sent at once: the bus only reads it, and it saves an allocation per publish. */
 	private static final CompletableFuture<Void> SENT = CompletableFuture.completedFuture(null);
 
+	/** The most topics whose subscriptions are remembered; memory stays bounded whatever topics are published. */
+	static final int MAX_CACHED_ROUTES = 4096;
+
 	private final Backpressure backpressure;
 
 	private final int starvationBound;
@@ -48,6 +51,12 @@ public final class InMemoryBroker implements BrokerAdapter {
 	private final List<QueueEntry> entries = new ArrayList<>();
 
 	private final Map<String, QueueEntry[]> routes = new ConcurrentHashMap<>();
+
+	/**
+	 * The route last computed, checked before the map: a steady stream to one topic then costs
+	 * no hash lookup. Only set and cleared under the entries lock, so it is never stale.
+	 */
+	private volatile Route lastRoute;
 
 	private volatile BusCounters counters = new BusCounters();
 
@@ -88,9 +97,12 @@ public final class InMemoryBroker implements BrokerAdapter {
 		if (this.closed) {
 			return CompletableFuture.failedFuture(new BusClosedException("The in-memory broker is closed"));
 		}
-		QueueEntry[] targets = this.routes.get(envelope.topic());
+		String topic = envelope.topic();
+		Route last = this.lastRoute;
+		QueueEntry[] targets = (last != null && topic.equals(last.topic())) ? last.targets()
+				: this.routes.get(topic);
 		if (targets == null) {
-			targets = route(envelope.topic());
+			targets = route(topic);
 		}
 		int lane = envelope.priority().lane();
 		DeliveryTracker tracker = envelope.tracker();
@@ -122,8 +134,17 @@ public final class InMemoryBroker implements BrokerAdapter {
 		return (refused != null) ? CompletableFuture.failedFuture(refused) : SENT;
 	}
 
+	private void clearRoutesLocked() {
+		this.routes.clear();
+		this.lastRoute = null;
+	}
+
 	private QueueEntry[] route(String topic) {
 		synchronized (this.entries) {
+			if (this.routes.size() >= MAX_CACHED_ROUTES) {
+				// Topics can be made up at run time (one per task or per conversation): keep the cache bounded.
+				this.routes.clear();
+			}
 			List<QueueEntry> matching = new ArrayList<>();
 			for (QueueEntry entry : this.entries) {
 				if (entry.pattern.matches(topic)) {
@@ -132,6 +153,7 @@ public final class InMemoryBroker implements BrokerAdapter {
 			}
 			QueueEntry[] targets = matching.toArray(new QueueEntry[0]);
 			this.routes.put(topic, targets);
+			this.lastRoute = new Route(topic, targets);
 			return targets;
 		}
 	}
@@ -153,7 +175,7 @@ public final class InMemoryBroker implements BrokerAdapter {
 				entry = new QueueEntry(spec, new InMemoryQueue(queueName, partitions, bounds, this.starvationBound,
 						this.counters));
 				this.entries.add(entry);
-				this.routes.clear();
+				clearRoutesLocked();
 			}
 			consumer = new InMemoryConsumer(this, spec, entry.queue, handler, entry.members.size());
 			entry.members.add(consumer);
@@ -187,7 +209,7 @@ public final class InMemoryBroker implements BrokerAdapter {
 				if (entry.members.remove(consumer)) {
 					if (entry.members.isEmpty()) {
 						this.entries.remove(entry);
-						this.routes.clear();
+						clearRoutesLocked();
 						return true;
 					}
 					return false;
@@ -195,6 +217,10 @@ public final class InMemoryBroker implements BrokerAdapter {
 			}
 			return false;
 		}
+	}
+
+	int cachedRoutes() {
+		return this.routes.size();
 	}
 
 	@Override
@@ -209,6 +235,10 @@ public final class InMemoryBroker implements BrokerAdapter {
 	@Override
 	public void close(Duration timeout) {
 		this.closed = true;
+	}
+
+	/** The queues a topic goes to. */
+	private record Route(String topic, QueueEntry[] targets) {
 	}
 
 	/** One queue and the subscriptions consuming it. */

@@ -1,5 +1,7 @@
 package dev.amb.core.inmemory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -9,6 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import dev.amb.core.Backpressure;
 import dev.amb.core.BackpressureException;
+import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.BusCounters;
 import dev.amb.core.Priority;
 import dev.amb.core.spi.DeliveryTracker;
@@ -25,6 +28,31 @@ final class InMemoryQueue {
 
 	/** The longest a publisher is slowed for one message above the threshold. */
 	private static final long MAX_THROTTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+	/**
+	 * The most envelopes a worker takes from one partition's lane in one lock acquisition. It
+	 * hands them to the bus one by one, and gives the rest back as soon as another lane has a
+	 * message, the consumer pauses or stops, or one is requeued, so priority, key order and
+	 * pause behave exactly as with one envelope per acquisition.
+	 */
+	static final int BATCH = 32;
+
+	private static final VarHandle LANE_DEPTH = MethodHandles.arrayElementVarHandle(long[].class);
+
+	private static final VarHandle HANDED;
+
+	private static final VarHandle WAITING_PUBLISHERS;
+
+	static {
+		try {
+			HANDED = MethodHandles.lookup().findVarHandle(InMemoryWorker.class, "handedSinceLock", int.class);
+			WAITING_PUBLISHERS = MethodHandles.lookup().findVarHandle(InMemoryQueue.class, "waitingPublishers",
+					int.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	private static final int LANES = Priority.laneCount();
 
@@ -45,6 +73,18 @@ final class InMemoryQueue {
 	private final Condition notFull = this.lock.newCondition();
 
 	private final ArrayDeque<Envelope>[][] partitions;
+
+	/**
+	 * Whether workers may take batches: not under drop-oldest, which must be able to drop any
+	 * waiting envelope, and a batched one is out of its reach.
+	 */
+	private final boolean batching;
+
+	/** The workers taking from this queue, for exact counts while they hold batches; copied on change. */
+	private InMemoryWorker[] workers = new InMemoryWorker[0];
+
+	/** Counts {@link #clear()} calls, so a worker never settles a batch the queue has forgotten. */
+	private int generation;
 
 	private final boolean[] claimed;
 
@@ -77,6 +117,7 @@ final class InMemoryQueue {
 			}
 		}
 		this.claimed = new boolean[partitionCount];
+		this.batching = backpressure.policy() != BackpressurePolicy.DROP_OLDEST;
 	}
 
 	String name() {
@@ -95,15 +136,16 @@ final class InMemoryQueue {
 		ReentrantLock lock = this.lock;
 		lock.lockInterruptibly();
 		try {
-			if (this.size >= this.capacity()) {
+			int occupied = (this.size >= this.thresholdDepth) ? occupiedLocked() : this.size;
+			if (occupied >= this.capacity()) {
 				switch (this.backpressure.policy()) {
-					case REJECT -> throw reject("is full (" + this.size + " messages) and the policy is reject");
+					case REJECT -> throw reject("is full (" + occupied + " messages) and the policy is reject");
 					case DROP_OLDEST -> dropped = dropOldestLocked();
 					case BLOCK -> awaitRoomLocked();
 				}
 			}
-			else if (this.size >= this.thresholdDepth) {
-				throttleNanos = throttleNanosLocked();
+			else if (occupied >= this.thresholdDepth) {
+				throttleNanos = throttleNanosLocked(occupied);
 			}
 			ArrayDeque<Envelope>[] lanes = this.partitions[partitionOf(envelope)];
 			lanes[envelope.priority().lane()].addLast(envelope);
@@ -130,9 +172,9 @@ final class InMemoryQueue {
 		return this.backpressure.maxQueueSize();
 	}
 
-	private long throttleNanosLocked() {
+	private long throttleNanosLocked(int occupied) {
 		int headroom = Math.max(1, this.capacity() - this.thresholdDepth);
-		return MAX_THROTTLE_NANOS * (this.size - this.thresholdDepth + 1) / headroom;
+		return MAX_THROTTLE_NANOS * (occupied - this.thresholdDepth + 1) / headroom;
 	}
 
 	private void awaitRoomLocked() throws InterruptedException {
@@ -140,9 +182,9 @@ final class InMemoryQueue {
 		this.counters.recordThrottled();
 		this.waitingPublishers++;
 		try {
-			while (this.size >= this.capacity()) {
+			while (occupiedLocked() >= this.capacity()) {
 				if (remaining <= 0) {
-					throw reject("stayed full (" + this.size + " messages) for the block timeout of "
+					throw reject("stayed full (" + occupiedLocked() + " messages) for the block timeout of "
 							+ this.backpressure.blockTimeout());
 				}
 				remaining = this.notFull.awaitNanos(remaining);
@@ -201,9 +243,20 @@ final class InMemoryQueue {
 	 * @throws InterruptedException if the worker was interrupted
 	 */
 	Envelope take(InMemoryWorker worker) throws InterruptedException {
+		Envelope envelope = (worker.batchNext < worker.batchEnd && mayContinueBatch(worker)) ? nextOfBatch(worker)
+				: takeLocked(worker);
+		if (envelope != null) {
+			// Read the clock outside the lock: publishers wait for it otherwise.
+			this.lastDeliveryMillis = System.currentTimeMillis();
+		}
+		return envelope;
+	}
+
+	private Envelope takeLocked(InMemoryWorker worker) throws InterruptedException {
 		ReentrantLock lock = this.lock;
 		lock.lockInterruptibly();
 		try {
+			settleBatchLocked(worker);
 			releaseLocked(worker);
 			while (true) {
 				if (worker.shouldStop(this.size)) {
@@ -227,6 +280,153 @@ final class InMemoryQueue {
 		finally {
 			lock.unlock();
 		}
+	}
+
+	/**
+	 * Whether the worker may hand on the next envelope of its batch without the lock: only while
+	 * no other lane has messages (a racy read: a message arriving meanwhile waits no longer than
+	 * it would for the envelope being handled) and the consumer is neither paused nor stopping.
+	 */
+	private boolean mayContinueBatch(InMemoryWorker worker) {
+		if (worker.isPaused() || worker.shouldStop(Integer.MAX_VALUE)) {
+			return false;
+		}
+		for (int lane = 0; lane < LANES; lane++) {
+			if (lane != worker.batchLane && (long) LANE_DEPTH.getOpaque(this.laneDepths, lane) != 0) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	private Envelope nextOfBatch(InMemoryWorker worker) {
+		Envelope[] batch = worker.batch;
+		Envelope envelope = batch[worker.batchNext];
+		batch[worker.batchNext++] = null;
+		HANDED.setOpaque(worker, worker.handedSinceLock + 1);
+		if ((int) WAITING_PUBLISHERS.getOpaque(this) > 0) {
+			// A blocked publisher waits for room: make it now, as an unbatched take would.
+			this.lock.lock();
+			try {
+				settleHandedLocked(worker);
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+		return envelope;
+	}
+
+	/**
+	 * The envelopes waiting, exactly: the size less the batched envelopes workers have handed on
+	 * since they last held the lock. Only needed near the threshold and for monitoring; a worker
+	 * handing one on meanwhile only makes the answer one too high for an instant.
+	 */
+	private int occupiedLocked() {
+		int occupied = this.size;
+		for (InMemoryWorker worker : this.workers) {
+			occupied -= handedUnsettledLocked(worker);
+		}
+		return occupied;
+	}
+
+	private int handedUnsettledLocked(InMemoryWorker worker) {
+		return (worker.batchGeneration == this.generation) ? (int) HANDED.getOpaque(worker) : 0;
+	}
+
+	/**
+	 * Registers a worker, so its batch is counted exactly.
+	 * @param worker the worker
+	 */
+	void register(InMemoryWorker worker) {
+		this.lock.lock();
+		try {
+			InMemoryWorker[] workers = Arrays.copyOf(this.workers, this.workers.length + 1);
+			workers[workers.length - 1] = worker;
+			this.workers = workers;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Forgets a worker that has exited, giving back what it still held.
+	 * @param worker the worker
+	 */
+	void unregister(InMemoryWorker worker) {
+		this.lock.lock();
+		try {
+			settleBatchLocked(worker);
+			releaseLocked(worker);
+			InMemoryWorker[] workers = new InMemoryWorker[this.workers.length];
+			int count = 0;
+			for (InMemoryWorker registered : this.workers) {
+				if (registered != worker) {
+					workers[count++] = registered;
+				}
+			}
+			this.workers = Arrays.copyOf(workers, count);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Accounts for the batched envelopes handed on since the worker last held the lock (they stay
+	 * in the size and lane depth until then, so publishers never see room that is not there),
+	 * and puts any not handed on back at the head of their lane, in order.
+	 */
+	private void settleBatchLocked(InMemoryWorker worker) {
+		settleHandedLocked(worker);
+		if (worker.batchNext < worker.batchEnd) {
+			Envelope[] batch = worker.batch;
+			if (worker.batchGeneration == this.generation) {
+				ArrayDeque<Envelope> lane = this.partitions[worker.claimedPartition][worker.batchLane];
+				for (int i = worker.batchEnd - 1; i >= worker.batchNext; i--) {
+					lane.addFirst(batch[i]);
+				}
+			}
+			Arrays.fill(batch, worker.batchNext, worker.batchEnd, null);
+		}
+		worker.batchNext = 0;
+		worker.batchEnd = 0;
+	}
+
+	private void settleHandedLocked(InMemoryWorker worker) {
+		int handed = worker.handedSinceLock;
+		HANDED.setOpaque(worker, 0);
+		if (handed > 0 && worker.batchGeneration == this.generation) {
+			this.size -= handed;
+			this.laneDepths[worker.batchLane] -= handed;
+			if (this.waitingPublishers > 0) {
+				this.notFull.signalAll();
+			}
+		}
+	}
+
+	/**
+	 * Takes more envelopes of the same partition and lane into the worker's batch, while no other
+	 * lane waits; they stay counted in the size and lane depth until handed on.
+	 */
+	private void fillBatchLocked(InMemoryWorker worker, int partition, int lane) {
+		for (int other = 0; other < LANES; other++) {
+			if (other != lane && this.laneDepths[other] != 0) {
+				return;
+			}
+		}
+		ArrayDeque<Envelope> source = this.partitions[partition][lane];
+		Envelope[] batch = worker.batch;
+		int count = 0;
+		Envelope next;
+		while (count < batch.length && (next = source.pollFirst()) != null) {
+			batch[count++] = next;
+		}
+		worker.batchNext = 0;
+		worker.batchEnd = count;
+		worker.batchLane = lane;
+		worker.batchGeneration = this.generation;
 	}
 
 	private Envelope pollLocked(InMemoryWorker worker) {
@@ -257,7 +457,9 @@ final class InMemoryQueue {
 					if (this.waitingPublishers > 0) {
 						this.notFull.signal();
 					}
-					this.lastDeliveryMillis = System.currentTimeMillis();
+					if (this.batching) {
+						fillBatchLocked(worker, partition, lane);
+					}
 					return envelope;
 				}
 			}
@@ -295,6 +497,7 @@ final class InMemoryQueue {
 	void requeue(InMemoryWorker worker, Envelope envelope) {
 		this.lock.lock();
 		try {
+			settleBatchLocked(worker);
 			int partition = (worker.claimedPartition >= 0) ? worker.claimedPartition : partitionOf(envelope);
 			this.partitions[partition][envelope.priority().lane()].addFirst(envelope);
 			this.size++;
@@ -323,7 +526,7 @@ final class InMemoryQueue {
 	int clear() {
 		this.lock.lock();
 		try {
-			int cleared = this.size;
+			int cleared = occupiedLocked();
 			for (ArrayDeque<Envelope>[] lanes : this.partitions) {
 				for (ArrayDeque<Envelope> lane : lanes) {
 					lane.clear();
@@ -331,6 +534,7 @@ final class InMemoryQueue {
 			}
 			this.size = 0;
 			Arrays.fill(this.laneDepths, 0);
+			this.generation++;
 			this.notFull.signalAll();
 			return cleared;
 		}
@@ -342,7 +546,11 @@ final class InMemoryQueue {
 	long[] laneDepths() {
 		this.lock.lock();
 		try {
-			return this.laneDepths.clone();
+			long[] depths = this.laneDepths.clone();
+			for (InMemoryWorker worker : this.workers) {
+				depths[worker.batchLane] -= handedUnsettledLocked(worker);
+			}
+			return depths;
 		}
 		finally {
 			this.lock.unlock();
@@ -362,7 +570,7 @@ final class InMemoryQueue {
 	int size() {
 		this.lock.lock();
 		try {
-			return this.size;
+			return occupiedLocked();
 		}
 		finally {
 			this.lock.unlock();

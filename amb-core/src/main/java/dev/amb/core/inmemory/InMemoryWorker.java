@@ -26,11 +26,26 @@ final class InMemoryWorker implements Runnable {
 
 	int highLaneStreak;
 
+	/** Envelopes taken in one lock acquisition, handed on one by one; see {@link InMemoryQueue#BATCH}. */
+	final Envelope[] batch = new Envelope[InMemoryQueue.BATCH - 1];
+
+	int batchNext;
+
+	int batchEnd;
+
+	int batchLane;
+
+	int batchGeneration;
+
+	/** Batched envelopes handed on since the worker last held the queue's lock. */
+	int handedSinceLock;
+
 	InMemoryWorker(InMemoryConsumer consumer, InMemoryQueue queue, DeliveryHandler handler, int preferredPartition) {
 		this.consumer = consumer;
 		this.queue = queue;
 		this.handler = handler;
 		this.preferredPartition = preferredPartition;
+		queue.register(this);
 	}
 
 	boolean isPaused() {
@@ -66,6 +81,7 @@ final class InMemoryWorker implements Runnable {
 			logger.log(System.Logger.Level.ERROR, "Worker of '" + this.queue.name() + "' stopped unexpectedly", ex);
 		}
 		finally {
+			this.queue.unregister(this);
 			this.consumer.workerExited(this);
 		}
 	}

@@ -1,0 +1,65 @@
+package dev.amb.spring.boot.diagnostics;
+
+/**
+ * The backend chosen with {@code amb.backend} cannot be used: its library is missing from the
+ * classpath, or this version of AMB has no adapter for it. Turned into a start-up report by
+ * {@link AmbFailureAnalyzer}.
+ */
+public class AmbBackendNotAvailableException extends RuntimeException {
+
+	private final String backend;
+
+	private final String action;
+
+	/**
+	 * Creates the exception.
+	 * @param backend the backend name
+	 * @param description what is wrong
+	 * @param action how to fix it
+	 */
+	public AmbBackendNotAvailableException(String backend, String description, String action) {
+		super(description);
+		this.backend = backend;
+		this.action = action;
+	}
+
+	/**
+	 * The backend's library is not on the classpath.
+	 * @param backend the backend name
+	 * @param missingClass the class looked for
+	 * @param dependency the Maven coordinates to add
+	 * @return the exception
+	 */
+	public static AmbBackendNotAvailableException missingLibrary(String backend, String missingClass,
+			String dependency) {
+		return new AmbBackendNotAvailableException(backend,
+				"amb.backend=" + backend + " needs " + missingClass + ", which is not on the classpath.",
+				"Add the dependency " + dependency + " to the application (Spring Boot manages its version), "
+						+ "or choose another backend with amb.backend (in-memory needs nothing).");
+	}
+
+	/**
+	 * The backend's library is there but this version has no adapter for it.
+	 * @param backend the backend name
+	 * @param adapterClass the adapter class looked for
+	 * @return the exception
+	 */
+	public static AmbBackendNotAvailableException missingAdapter(String backend, String adapterClass) {
+		return new AmbBackendNotAvailableException(backend,
+				"amb.backend=" + backend + " is not available in this version of AMB: its adapter " + adapterClass
+						+ " is not on the classpath.",
+				"Use a version of amb-core that ships " + adapterClass + ", define your own BrokerAdapter bean, "
+						+ "or choose another backend with amb.backend (in-memory needs nothing).");
+	}
+
+	/** @return the backend name */
+	public String getBackend() {
+		return this.backend;
+	}
+
+	/** @return how to fix it */
+	public String getAction() {
+		return this.action;
+	}
+
+}
