@@ -357,13 +357,13 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		catch (MalformedEnvelopeException ex) {
 			return deadLetterUnreadable(record, ambTopic, headers, body, ex);
 		}
+		this.lastDeliveryMillis = System.currentTimeMillis();
 		this.handling = true;
 		try {
 			return this.handler.deliver(envelope);
 		}
 		finally {
 			this.handling = false;
-			this.lastDeliveryMillis = System.currentTimeMillis();
 		}
 	}
 
