@@ -95,7 +95,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private boolean firstAssignment = true;
 
-	/** Fetched records not handled yet, per partition; such a partition is paused. */
+	/** Fetched records not handled yet, per partition, in offset order. */
 	private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers = new HashMap<>();
 
 	@SuppressWarnings("unchecked")
@@ -126,7 +126,6 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private boolean appliedUserPause;
 
 	private boolean pauseStateDirty = true;
-
 
 	private volatile Throwable failure;
 
@@ -266,7 +265,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				return;
 			}
 			List<TopicPartition> candidates = this.bufferedPartitions[lane];
-			TopicPartition partition = candidates.get(this.rotation++ % candidates.size());
+			TopicPartition partition = candidates.get(Math.floorMod(this.rotation++, candidates.size()));
 			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
 			ConsumerRecord<byte[], byte[]> record = queue.peekFirst();
 			Disposition disposition = deliver(record);
