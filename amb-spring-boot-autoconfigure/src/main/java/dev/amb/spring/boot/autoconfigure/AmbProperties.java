@@ -46,6 +46,12 @@ public class AmbProperties implements InitializingBean {
 
 	private final Health health = new Health();
 
+	private final Redis redis = new Redis();
+
+	private final RabbitMq rabbitmq = new RabbitMq();
+
+	private final Kafka kafka = new Kafka();
+
 	/** @return the backend name */
 	public String getBackend() {
 		return this.backend;
@@ -109,6 +115,21 @@ public class AmbProperties implements InitializingBean {
 	/** @return the health settings */
 	public Health getHealth() {
 		return this.health;
+	}
+
+	/** @return the Redis backend's settings */
+	public Redis getRedis() {
+		return this.redis;
+	}
+
+	/** @return the RabbitMQ backend's settings */
+	public RabbitMq getRabbitmq() {
+		return this.rabbitmq;
+	}
+
+	/** @return the Kafka backend's settings */
+	public Kafka getKafka() {
+		return this.kafka;
 	}
 
 	/** The backend name, normalised to lower case. @return the name */
@@ -487,6 +508,554 @@ public class AmbProperties implements InitializingBean {
 		/** @param stallTimeout the stall timeout */
 		public void setStallTimeout(Duration stallTimeout) {
 			this.stallTimeout = stallTimeout;
+		}
+
+	}
+
+	/** The Redis backend's own settings; the connection is spring.data.redis.*. */
+	public static class Redis {
+
+		/** The prefix of every Redis key AMB writes (streams, registry, groups). */
+		private String streamPrefix = "amb:";
+
+		/** How long an entry stays unacknowledged before another group member claims it for redelivery. */
+		private Duration claimTimeout = Duration.ofSeconds(60);
+
+		/** Entries read per XREADGROUP and the largest pipelined write batch. */
+		private int batchSize = 100;
+
+		/** How long an idle XREADGROUP blocks; also bounds how long closing a subscription waits. */
+		private Duration blockTimeout = Duration.ofMillis(500);
+
+		/** How often wildcard subscriptions look for new topics in the topic registry. */
+		private Duration topicRefreshInterval = Duration.ofSeconds(1);
+
+		/** Sends and acknowledgements queued for the pipeline before publishers wait. */
+		private int maxPendingSends = 10_000;
+
+		/** How long a publisher waits for room among the pending sends before its publish fails. */
+		private Duration sendTimeout = Duration.ofSeconds(10);
+
+		private final RedisTrimming trimming = new RedisTrimming();
+
+		/** @return how streams are trimmed */
+		public RedisTrimming getTrimming() {
+			return this.trimming;
+		}
+
+		/** @return the key prefix */
+		public String getStreamPrefix() {
+			return this.streamPrefix;
+		}
+
+		/** @param streamPrefix the key prefix */
+		public void setStreamPrefix(String streamPrefix) {
+			this.streamPrefix = streamPrefix;
+		}
+
+		/** @return the claim timeout */
+		public Duration getClaimTimeout() {
+			return this.claimTimeout;
+		}
+
+		/** @param claimTimeout the claim timeout */
+		public void setClaimTimeout(Duration claimTimeout) {
+			this.claimTimeout = claimTimeout;
+		}
+
+		/** @return the batch size */
+		public int getBatchSize() {
+			return this.batchSize;
+		}
+
+		/** @param batchSize the batch size */
+		public void setBatchSize(int batchSize) {
+			this.batchSize = batchSize;
+		}
+
+		/** @return the read block timeout */
+		public Duration getBlockTimeout() {
+			return this.blockTimeout;
+		}
+
+		/** @param blockTimeout the read block timeout */
+		public void setBlockTimeout(Duration blockTimeout) {
+			this.blockTimeout = blockTimeout;
+		}
+
+		/** @return the topic refresh interval */
+		public Duration getTopicRefreshInterval() {
+			return this.topicRefreshInterval;
+		}
+
+		/** @param topicRefreshInterval the topic refresh interval */
+		public void setTopicRefreshInterval(Duration topicRefreshInterval) {
+			this.topicRefreshInterval = topicRefreshInterval;
+		}
+
+		/** @return the pending-send bound */
+		public int getMaxPendingSends() {
+			return this.maxPendingSends;
+		}
+
+		/** @param maxPendingSends the pending-send bound */
+		public void setMaxPendingSends(int maxPendingSends) {
+			this.maxPendingSends = maxPendingSends;
+		}
+
+		/** @return the send timeout */
+		public Duration getSendTimeout() {
+			return this.sendTimeout;
+		}
+
+		/** @param sendTimeout the send timeout */
+		public void setSendTimeout(Duration sendTimeout) {
+			this.sendTimeout = sendTimeout;
+		}
+
+	}
+
+	/** How Redis streams are trimmed, as part of each XADD. */
+	public static class RedisTrimming {
+
+		/** What bounds each stream on XADD: maxlen (entries), minid (age) or none. */
+		private RedisTrimStrategy strategy = RedisTrimStrategy.MAXLEN;
+
+		/** The entries kept per stream under the maxlen strategy. */
+		private long maxLength = 1_000_000;
+
+		/** The age of entries kept under the minid strategy. */
+		private Duration maxAge = Duration.ofDays(1);
+
+		/** Whether Redis may trim lazily (~), which is much cheaper than exact trimming. */
+		private boolean approximate = true;
+
+		/** @return the trimming strategy */
+		public RedisTrimStrategy getStrategy() {
+			return this.strategy;
+		}
+
+		/** @param strategy the trimming strategy */
+		public void setStrategy(RedisTrimStrategy strategy) {
+			this.strategy = strategy;
+		}
+
+		/** @return the length kept */
+		public long getMaxLength() {
+			return this.maxLength;
+		}
+
+		/** @param maxLength the length kept */
+		public void setMaxLength(long maxLength) {
+			this.maxLength = maxLength;
+		}
+
+		/** @return the age kept */
+		public Duration getMaxAge() {
+			return this.maxAge;
+		}
+
+		/** @param maxAge the age kept */
+		public void setMaxAge(Duration maxAge) {
+			this.maxAge = maxAge;
+		}
+
+		/** @return whether trimming is approximate */
+		public boolean isApproximate() {
+			return this.approximate;
+		}
+
+		/** @param approximate whether trimming is approximate */
+		public void setApproximate(boolean approximate) {
+			this.approximate = approximate;
+		}
+
+	}
+
+	/** What bounds a Redis stream. */
+	public enum RedisTrimStrategy {
+
+		/** Nothing: streams grow until something else trims them. */
+		NONE,
+
+		/** A number of entries (XADD MAXLEN). */
+		MAXLEN,
+
+		/** An age: older entries are removed (XADD MINID, Redis 6.2 and later). */
+		MINID
+
+	}
+
+	/** The RabbitMQ backend's own settings; the connection is spring.rabbitmq.*. */
+	public static class RabbitMq {
+
+		/** The topic exchange of ordinary topics; the other names derive from it. */
+		private String exchange = "amb";
+
+		/** The topic exchange of dead-letter topics; the exchange name followed by .dlq when not set. */
+		private String deadLetterExchange;
+
+		/** The topic exchange of AMB's internal topics, such as reply topics; the exchange name followed by .internal when not set. */
+		private String internalExchange;
+
+		/** The durable queue keeping dead letters no subscription takes; the dead-letter exchange name followed by .unrouted when not set. */
+		private String unroutedDeadLetterQueue;
+
+		/** The prefix of every queue AMB declares; the exchange name followed by a dot when not set. */
+		private String queuePrefix;
+
+		/** Unacknowledged deliveries per subscription (the consumer prefetch). */
+		private int prefetch = 250;
+
+		/** Published messages awaiting a publisher confirm before publishers wait. */
+		private int maxOutstandingConfirms = 500;
+
+		/** How long a publish waits for its confirm, or for room in the confirm window. */
+		private Duration confirmTimeout = Duration.ofSeconds(30);
+
+		/** Whether group queues have one active consumer, which keeps key order across group members. */
+		private boolean singleActiveConsumer = true;
+
+		/** How long an unused broadcast queue outlives a lost connection. */
+		private Duration broadcastQueueExpiry = Duration.ofMinutes(1);
+
+		/** The pause before a message the bus did not finish is handed back to the broker. */
+		private Duration requeueDelay = Duration.ofSeconds(1);
+
+		/** The pause between attempts to restart a consumer after its connection was lost. */
+		private Duration recoveryInterval = Duration.ofSeconds(1);
+
+		/** Whether messages are published persistent, to survive a broker restart. */
+		private boolean persistent = true;
+
+		/** Whether a publish that reaches no queue fails (pub/sub without subscribers is otherwise legal). */
+		private boolean mandatory = false;
+
+		/** @return the exchange */
+		public String getExchange() {
+			return this.exchange;
+		}
+
+		/** @param exchange the exchange */
+		public void setExchange(String exchange) {
+			this.exchange = exchange;
+		}
+
+		/** @return the dead-letter exchange */
+		public String getDeadLetterExchange() {
+			return this.deadLetterExchange;
+		}
+
+		/** @param deadLetterExchange the dead-letter exchange */
+		public void setDeadLetterExchange(String deadLetterExchange) {
+			this.deadLetterExchange = deadLetterExchange;
+		}
+
+		/** @return the internal exchange */
+		public String getInternalExchange() {
+			return this.internalExchange;
+		}
+
+		/** @param internalExchange the internal exchange */
+		public void setInternalExchange(String internalExchange) {
+			this.internalExchange = internalExchange;
+		}
+
+		/** @return the unrouted dead-letter queue */
+		public String getUnroutedDeadLetterQueue() {
+			return this.unroutedDeadLetterQueue;
+		}
+
+		/** @param unroutedDeadLetterQueue the unrouted dead-letter queue */
+		public void setUnroutedDeadLetterQueue(String unroutedDeadLetterQueue) {
+			this.unroutedDeadLetterQueue = unroutedDeadLetterQueue;
+		}
+
+		/** @return the queue prefix */
+		public String getQueuePrefix() {
+			return this.queuePrefix;
+		}
+
+		/** @param queuePrefix the queue prefix */
+		public void setQueuePrefix(String queuePrefix) {
+			this.queuePrefix = queuePrefix;
+		}
+
+		/** @return the prefetch */
+		public int getPrefetch() {
+			return this.prefetch;
+		}
+
+		/** @param prefetch the prefetch */
+		public void setPrefetch(int prefetch) {
+			this.prefetch = prefetch;
+		}
+
+		/** @return the confirm window */
+		public int getMaxOutstandingConfirms() {
+			return this.maxOutstandingConfirms;
+		}
+
+		/** @param maxOutstandingConfirms the confirm window */
+		public void setMaxOutstandingConfirms(int maxOutstandingConfirms) {
+			this.maxOutstandingConfirms = maxOutstandingConfirms;
+		}
+
+		/** @return the confirm timeout */
+		public Duration getConfirmTimeout() {
+			return this.confirmTimeout;
+		}
+
+		/** @param confirmTimeout the confirm timeout */
+		public void setConfirmTimeout(Duration confirmTimeout) {
+			this.confirmTimeout = confirmTimeout;
+		}
+
+		/** @return whether group queues have a single active consumer */
+		public boolean isSingleActiveConsumer() {
+			return this.singleActiveConsumer;
+		}
+
+		/** @param singleActiveConsumer whether group queues have a single active consumer */
+		public void setSingleActiveConsumer(boolean singleActiveConsumer) {
+			this.singleActiveConsumer = singleActiveConsumer;
+		}
+
+		/** @return the broadcast queue expiry */
+		public Duration getBroadcastQueueExpiry() {
+			return this.broadcastQueueExpiry;
+		}
+
+		/** @param broadcastQueueExpiry the broadcast queue expiry */
+		public void setBroadcastQueueExpiry(Duration broadcastQueueExpiry) {
+			this.broadcastQueueExpiry = broadcastQueueExpiry;
+		}
+
+		/** @return the requeue delay */
+		public Duration getRequeueDelay() {
+			return this.requeueDelay;
+		}
+
+		/** @param requeueDelay the requeue delay */
+		public void setRequeueDelay(Duration requeueDelay) {
+			this.requeueDelay = requeueDelay;
+		}
+
+		/** @return the recovery interval */
+		public Duration getRecoveryInterval() {
+			return this.recoveryInterval;
+		}
+
+		/** @param recoveryInterval the recovery interval */
+		public void setRecoveryInterval(Duration recoveryInterval) {
+			this.recoveryInterval = recoveryInterval;
+		}
+
+		/** @return whether messages are persistent */
+		public boolean isPersistent() {
+			return this.persistent;
+		}
+
+		/** @param persistent whether messages are persistent */
+		public void setPersistent(boolean persistent) {
+			this.persistent = persistent;
+		}
+
+		/** @return whether publishes are mandatory */
+		public boolean isMandatory() {
+			return this.mandatory;
+		}
+
+		/** @param mandatory whether publishes are mandatory */
+		public void setMandatory(boolean mandatory) {
+			this.mandatory = mandatory;
+		}
+
+	}
+
+	/** The Kafka backend's own settings; the connection and client settings are spring.kafka.*. */
+	public static class Kafka {
+
+		/** The prefix of every Kafka topic AMB uses. */
+		private String topicPrefix = "";
+
+		/** The suffix of a topic's high-lane Kafka topic. */
+		private String highLaneSuffix = "..high";
+
+		/** The suffix of a topic's low-lane Kafka topic. */
+		private String lowLaneSuffix = "..low";
+
+		/** The prefix of every consumer group id AMB uses. */
+		private String groupPrefix = "amb.";
+
+		/** Partitions of the topics AMB creates: the most members of a group that work at once. */
+		private int partitions = 4;
+
+		/** Replication factor of the topics AMB creates (use 3 on a production cluster). */
+		private int replicationFactor = 1;
+
+		/** The longest wait of one poll, which is also how quickly pause and close take effect. */
+		private Duration pollTimeout = Duration.ofMillis(100);
+
+		/** The producer linger.ms where spring.kafka.producer.* sets none. */
+		private Duration linger = Duration.ofMillis(5);
+
+		/** The producer batch.size in bytes where spring.kafka.producer.* sets none. */
+		private int batchSize = 64 * 1024;
+
+		/** How often wildcard subscriptions look for new matching topics (metadata.max.age.ms). */
+		private Duration metadataMaxAge = Duration.ofSeconds(1);
+
+		/** The longest an admin operation, such as creating a topic, may take. */
+		private Duration operationTimeout = Duration.ofSeconds(30);
+
+		/** The longest subscribing waits for the consumers' partition assignment. */
+		private Duration subscribeTimeout = Duration.ofSeconds(60);
+
+		/** The longest a health check waits for the cluster to answer. */
+		private Duration healthTimeout = Duration.ofSeconds(2);
+
+		/** Whether closing a broadcast subscription deletes its single-use consumer group. */
+		private boolean deleteBroadcastGroups = true;
+
+		/** @return the topic prefix */
+		public String getTopicPrefix() {
+			return this.topicPrefix;
+		}
+
+		/** @param topicPrefix the topic prefix */
+		public void setTopicPrefix(String topicPrefix) {
+			this.topicPrefix = topicPrefix;
+		}
+
+		/** @return the high-lane suffix */
+		public String getHighLaneSuffix() {
+			return this.highLaneSuffix;
+		}
+
+		/** @param highLaneSuffix the high-lane suffix */
+		public void setHighLaneSuffix(String highLaneSuffix) {
+			this.highLaneSuffix = highLaneSuffix;
+		}
+
+		/** @return the low-lane suffix */
+		public String getLowLaneSuffix() {
+			return this.lowLaneSuffix;
+		}
+
+		/** @param lowLaneSuffix the low-lane suffix */
+		public void setLowLaneSuffix(String lowLaneSuffix) {
+			this.lowLaneSuffix = lowLaneSuffix;
+		}
+
+		/** @return the group prefix */
+		public String getGroupPrefix() {
+			return this.groupPrefix;
+		}
+
+		/** @param groupPrefix the group prefix */
+		public void setGroupPrefix(String groupPrefix) {
+			this.groupPrefix = groupPrefix;
+		}
+
+		/** @return the partitions */
+		public int getPartitions() {
+			return this.partitions;
+		}
+
+		/** @param partitions the partitions */
+		public void setPartitions(int partitions) {
+			this.partitions = partitions;
+		}
+
+		/** @return the replication factor */
+		public int getReplicationFactor() {
+			return this.replicationFactor;
+		}
+
+		/** @param replicationFactor the replication factor */
+		public void setReplicationFactor(int replicationFactor) {
+			this.replicationFactor = replicationFactor;
+		}
+
+		/** @return the poll timeout */
+		public Duration getPollTimeout() {
+			return this.pollTimeout;
+		}
+
+		/** @param pollTimeout the poll timeout */
+		public void setPollTimeout(Duration pollTimeout) {
+			this.pollTimeout = pollTimeout;
+		}
+
+		/** @return the linger */
+		public Duration getLinger() {
+			return this.linger;
+		}
+
+		/** @param linger the linger */
+		public void setLinger(Duration linger) {
+			this.linger = linger;
+		}
+
+		/** @return the batch size */
+		public int getBatchSize() {
+			return this.batchSize;
+		}
+
+		/** @param batchSize the batch size */
+		public void setBatchSize(int batchSize) {
+			this.batchSize = batchSize;
+		}
+
+		/** @return the metadata max age */
+		public Duration getMetadataMaxAge() {
+			return this.metadataMaxAge;
+		}
+
+		/** @param metadataMaxAge the metadata max age */
+		public void setMetadataMaxAge(Duration metadataMaxAge) {
+			this.metadataMaxAge = metadataMaxAge;
+		}
+
+		/** @return the operation timeout */
+		public Duration getOperationTimeout() {
+			return this.operationTimeout;
+		}
+
+		/** @param operationTimeout the operation timeout */
+		public void setOperationTimeout(Duration operationTimeout) {
+			this.operationTimeout = operationTimeout;
+		}
+
+		/** @return the subscribe timeout */
+		public Duration getSubscribeTimeout() {
+			return this.subscribeTimeout;
+		}
+
+		/** @param subscribeTimeout the subscribe timeout */
+		public void setSubscribeTimeout(Duration subscribeTimeout) {
+			this.subscribeTimeout = subscribeTimeout;
+		}
+
+		/** @return the health timeout */
+		public Duration getHealthTimeout() {
+			return this.healthTimeout;
+		}
+
+		/** @param healthTimeout the health timeout */
+		public void setHealthTimeout(Duration healthTimeout) {
+			this.healthTimeout = healthTimeout;
+		}
+
+		/** @return whether broadcast groups are deleted */
+		public boolean isDeleteBroadcastGroups() {
+			return this.deleteBroadcastGroups;
+		}
+
+		/** @param deleteBroadcastGroups whether broadcast groups are deleted */
+		public void setDeleteBroadcastGroups(boolean deleteBroadcastGroups) {
+			this.deleteBroadcastGroups = deleteBroadcastGroups;
 		}
 
 	}

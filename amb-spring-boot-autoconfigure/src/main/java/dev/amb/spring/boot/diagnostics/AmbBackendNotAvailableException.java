@@ -2,8 +2,8 @@ package dev.amb.spring.boot.diagnostics;
 
 /**
  * The backend chosen with {@code amb.backend} cannot be used: its library is missing from the
- * classpath, or this version of AMB has no adapter for it. Turned into a start-up report by
- * {@link AmbFailureAnalyzer}.
+ * classpath, the context has no connection to its broker, or this version of AMB has no adapter
+ * for it. Turned into a start-up report by {@link AmbFailureAnalyzer}.
  */
 public class AmbBackendNotAvailableException extends RuntimeException {
 
@@ -50,6 +50,23 @@ public class AmbBackendNotAvailableException extends RuntimeException {
 						+ " is not on the classpath.",
 				"Use a version of amb-core that ships " + adapterClass + ", define your own BrokerAdapter bean, "
 						+ "or choose another backend with amb.backend (in-memory needs nothing).");
+	}
+
+	/**
+	 * The backend's library is there but the context has no connection to the broker, because
+	 * Spring Boot's auto-configuration of it is missing.
+	 * @param backend the backend name
+	 * @param connectionType the bean type looked for
+	 * @param starter the Spring Boot starter that brings the auto-configuration
+	 * @return the exception
+	 */
+	public static AmbBackendNotAvailableException missingConnection(String backend, String connectionType,
+			String starter) {
+		return new AmbBackendNotAvailableException(backend,
+				"amb.backend=" + backend + " uses Spring Boot's " + connectionType
+						+ " to reach the broker, but the application context has none.",
+				"Add the dependency " + starter + " (its auto-configuration creates the " + connectionType
+						+ " from the spring.* connection properties), or define a " + connectionType + " bean.");
 	}
 
 	/** @return the backend name */
