@@ -5,11 +5,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.MessageBus;
+import dev.amb.core.adapters.kafka.KafkaBrokerAdapter;
+import dev.amb.core.adapters.kafka.KafkaBrokerSettings;
+import dev.amb.core.adapters.rabbitmq.RabbitBrokerAdapter;
+import dev.amb.core.adapters.rabbitmq.RabbitBrokerSettings;
+import dev.amb.core.adapters.redis.RedisBrokerAdapter;
+import dev.amb.core.adapters.redis.RedisBrokerSettings;
 import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.inmemory.InMemoryBroker;
 import dev.amb.core.spi.BrokerAdapter;
@@ -25,10 +32,13 @@ import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -158,7 +168,7 @@ class AmbAutoConfigurationTests {
 
 	@Test
 	void kafkaWithoutItsLibraryNamesTheDependency() {
-		assertMissingLibrary("kafka", KafkaTemplate.class, "org.springframework.kafka:spring-kafka");
+		assertMissingLibrary("kafka", KafkaTemplate.class, "spring-boot-starter-kafka");
 	}
 
 	private void assertMissingLibrary(String backend, Class<?> library, String dependency) {
@@ -173,27 +183,191 @@ class AmbAutoConfigurationTests {
 	}
 
 	@Test
-	void redisWithItsLibraryButNoAdapterSaysSoAndDoesNotFallBack() {
-		assertMissingAdapter("redis", "dev.amb.core.adapters.redis.RedisBrokerAdapter");
+	void redisWithSpringBootsConnectionUsesTheRedisAdapter() {
+		this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
+			.withPropertyValues("amb.backend=redis", "spring.data.redis.host=127.0.0.1", "amb.redis.stream-prefix=amb-test-" + UUID.randomUUID() + ":",
+					"amb.redis.trimming.strategy=minid", "amb.redis.trimming.max-age=2h",
+					"amb.redis.trimming.approximate=false", "amb.redis.claim-timeout=7s", "amb.redis.batch-size=33",
+					"amb.redis.block-timeout=250ms", "amb.redis.topic-refresh-interval=3s",
+					"amb.redis.max-pending-sends=99", "amb.redis.send-timeout=4s", "amb.priority.starvation-bound=5")
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(RedisBrokerAdapter.class).doesNotHaveBean(InMemoryBroker.class);
+				assertThat(context.getBean(DefaultMessageBus.class).backend()).isEqualTo("redis");
+				RedisBrokerSettings settings = context.getBean(RedisBrokerSettings.class);
+				assertThat(settings.streamPrefix()).startsWith("amb-test-").endsWith(":");
+				assertThat(settings.trimming()).isEqualTo(new RedisBrokerSettings.Trimming(
+						RedisBrokerSettings.Trimming.Strategy.MINID, 1_000_000, Duration.ofHours(2), false));
+				assertThat(settings.claimTimeout()).isEqualTo(Duration.ofSeconds(7));
+				assertThat(settings.batchSize()).isEqualTo(33);
+				assertThat(settings.blockTimeout()).isEqualTo(Duration.ofMillis(250));
+				assertThat(settings.topicRefreshInterval()).isEqualTo(Duration.ofSeconds(3));
+				assertThat(settings.maxPendingSends()).isEqualTo(99);
+				assertThat(settings.sendTimeout()).isEqualTo(Duration.ofSeconds(4));
+				assertThat(settings.starvationBound()).isEqualTo(5);
+			});
 	}
 
 	@Test
-	void rabbitmqWithItsLibraryButNoAdapterSaysSoAndDoesNotFallBack() {
-		assertMissingAdapter("rabbitmq", "dev.amb.core.adapters.rabbitmq.RabbitBrokerAdapter");
+	void redisDefaultsAreTheAdaptersDefaults() {
+		this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
+			.withPropertyValues("amb.backend=redis", "spring.data.redis.port=1")
+			.run((context) -> assertThat(context.getBean(RedisBrokerSettings.class)).hasToString(
+					RedisBrokerSettings.defaults().toString()));
 	}
 
 	@Test
-	void kafkaWithItsLibraryButNoAdapterSaysSoAndDoesNotFallBack() {
-		assertMissingAdapter("kafka", "dev.amb.core.adapters.kafka.KafkaBrokerAdapter");
+	void rabbitmqWithSpringBootsConnectionUsesTheRabbitAdapter() {
+		// Nothing listens on port 1: the adapter starts before its broker, so nothing is declared on
+		// the shared RabbitMQ (AmbBackendEndToEndTests covers the real broker).
+		this.runner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
+			.withPropertyValues("amb.backend=rabbitmq", "spring.rabbitmq.host=127.0.0.1", "spring.rabbitmq.port=1",
+					"amb.rabbitmq.exchange=amb-test-" + UUID.randomUUID(), "amb.rabbitmq.dead-letter-exchange=dead",
+					"amb.rabbitmq.internal-exchange=inside", "amb.rabbitmq.unrouted-dead-letter-queue=lost",
+					"amb.rabbitmq.queue-prefix=q.", "amb.rabbitmq.prefetch=12",
+					"amb.rabbitmq.max-outstanding-confirms=34", "amb.rabbitmq.confirm-timeout=9s",
+					"amb.rabbitmq.single-active-consumer=false", "amb.rabbitmq.broadcast-queue-expiry=2m",
+					"amb.rabbitmq.requeue-delay=0s", "amb.rabbitmq.recovery-interval=3s",
+					"amb.rabbitmq.persistent=false", "amb.rabbitmq.mandatory=true", "amb.priority.starvation-bound=6")
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(RabbitBrokerAdapter.class).doesNotHaveBean(InMemoryBroker.class);
+				assertThat(context.getBean(DefaultMessageBus.class).backend()).isEqualTo("rabbitmq");
+				RabbitBrokerSettings settings = context.getBean(RabbitBrokerSettings.class);
+				assertThat(settings.exchange()).startsWith("amb-test-");
+				assertThat(settings.deadLetterExchange()).isEqualTo("dead");
+				assertThat(settings.internalExchange()).isEqualTo("inside");
+				assertThat(settings.unroutedDeadLetterQueue()).isEqualTo("lost");
+				assertThat(settings.queuePrefix()).isEqualTo("q.");
+				assertThat(settings.prefetch()).isEqualTo(12);
+				assertThat(settings.maxOutstandingConfirms()).isEqualTo(34);
+				assertThat(settings.confirmTimeout()).isEqualTo(Duration.ofSeconds(9));
+				assertThat(settings.singleActiveConsumer()).isFalse();
+				assertThat(settings.broadcastQueueExpiry()).isEqualTo(Duration.ofMinutes(2));
+				assertThat(settings.requeueDelay()).isZero();
+				assertThat(settings.recoveryInterval()).isEqualTo(Duration.ofSeconds(3));
+				assertThat(settings.persistent()).isFalse();
+				assertThat(settings.mandatory()).isTrue();
+				assertThat(settings.starvationBound()).isEqualTo(6);
+			});
 	}
 
-	private void assertMissingAdapter(String backend, String adapterClass) {
+	@Test
+	void rabbitmqDefaultsAreTheAdaptersDefaults() {
+		this.runner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
+			.withPropertyValues("amb.backend=rabbitmq", "spring.rabbitmq.port=1")
+			.run((context) -> assertThat(context.getBean(RabbitBrokerSettings.class))
+				.usingRecursiveComparison()
+				.isEqualTo(RabbitBrokerSettings.DEFAULTS));
+	}
+
+	@Test
+	void kafkaWithSpringBootsSettingsUsesTheKafkaAdapter() {
+		// The adapter's start creates its producer and admin client, which connect only when used.
+		this.runner.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class))
+			.withPropertyValues("amb.backend=kafka", "spring.kafka.bootstrap-servers=127.0.0.1:1",
+					"amb.kafka.topic-prefix=p.", "amb.kafka.high-lane-suffix=.hi", "amb.kafka.low-lane-suffix=.lo",
+					"amb.kafka.group-prefix=g.", "amb.kafka.partitions=3", "amb.kafka.replication-factor=2",
+					"amb.kafka.poll-timeout=50ms", "amb.kafka.linger=0s", "amb.kafka.batch-size=1024",
+					"amb.kafka.metadata-max-age=2s", "amb.kafka.operation-timeout=11s",
+					"amb.kafka.subscribe-timeout=12s", "amb.kafka.health-timeout=1s",
+					"amb.kafka.delete-broadcast-groups=false", "amb.priority.starvation-bound=7")
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(KafkaBrokerAdapter.class).doesNotHaveBean(InMemoryBroker.class);
+				assertThat(context.getBean(DefaultMessageBus.class).backend()).isEqualTo("kafka");
+				KafkaBrokerSettings settings = context.getBean(KafkaBrokerSettings.class);
+				assertThat(settings.getTopicPrefix()).isEqualTo("p.");
+				assertThat(settings.getHighLaneSuffix()).isEqualTo(".hi");
+				assertThat(settings.getLowLaneSuffix()).isEqualTo(".lo");
+				assertThat(settings.getGroupPrefix()).isEqualTo("g.");
+				assertThat(settings.getPartitions()).isEqualTo(3);
+				assertThat(settings.getReplicationFactor()).isEqualTo((short) 2);
+				assertThat(settings.getPollTimeout()).isEqualTo(Duration.ofMillis(50));
+				assertThat(settings.getLinger()).isZero();
+				assertThat(settings.getBatchSize()).isEqualTo(1024);
+				assertThat(settings.getMetadataMaxAge()).isEqualTo(Duration.ofSeconds(2));
+				assertThat(settings.getOperationTimeout()).isEqualTo(Duration.ofSeconds(11));
+				assertThat(settings.getSubscribeTimeout()).isEqualTo(Duration.ofSeconds(12));
+				assertThat(settings.getHealthTimeout()).isEqualTo(Duration.ofSeconds(1));
+				assertThat(settings.isDeleteBroadcastGroups()).isFalse();
+				assertThat(settings.getStarvationBound()).isEqualTo(7);
+			});
+	}
+
+	@Test
+	void kafkaDefaultsAreTheAdaptersDefaults() {
+		this.runner.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class))
+			.withPropertyValues("amb.backend=kafka", "spring.kafka.bootstrap-servers=127.0.0.1:1")
+			.run((context) -> assertThat(context.getBean(KafkaBrokerSettings.class)).usingRecursiveComparison()
+				.isEqualTo(KafkaBrokerSettings.DEFAULTS));
+	}
+
+	@Test
+	void redisWithoutSpringBootsConnectionNamesTheStarter() {
+		assertMissingConnection("redis", "RedisConnectionFactory", "spring-boot-starter-data-redis");
+	}
+
+	@Test
+	void rabbitmqWithoutSpringBootsConnectionNamesTheStarter() {
+		assertMissingConnection("rabbitmq", "ConnectionFactory", "spring-boot-starter-amqp");
+	}
+
+	@Test
+	void kafkaWithoutSpringBootsSettingsNamesTheStarter() {
+		assertMissingConnection("kafka", "ProducerFactory", "spring-boot-starter-kafka");
+	}
+
+	private void assertMissingConnection(String backend, String connectionType, String starter) {
+		// The library is on the classpath, Spring Boot's auto-configuration of the connection is not.
 		this.runner.withPropertyValues("amb.backend=" + backend).run((context) -> {
-			assertThat(context).hasFailed();
 			FailureAnalysis analysis = analyze(context);
-			assertThat(analysis.getDescription()).contains("amb.backend=" + backend, "not available in this version",
-					adapterClass);
+			assertThat(analysis.getDescription()).contains("amb.backend=" + backend, connectionType);
+			assertThat(analysis.getAction()).contains(starter);
+			assertThat(context.getStartupFailure()).rootCause().isInstanceOf(AmbBackendNotAvailableException.class);
 		});
+	}
+
+	@Test
+	void userDefinedBrokerAdapterWinsOverEachRemoteBackend() {
+		backendRunners().forEach((backend, runner) -> runner.withUserConfiguration(UserAdapterConfiguration.class)
+			.run((context) -> {
+				assertThat(context).as(backend).hasNotFailed().hasSingleBean(BrokerAdapter.class).hasBean("userAdapter");
+				assertThat(context.getBean(DefaultMessageBus.class).backend()).as(backend).isEqualTo("in-memory");
+			}));
+	}
+
+	@Test
+	void userDefinedMessageBusWinsOverEachRemoteBackend() {
+		backendRunners().forEach((backend, runner) -> runner.withUserConfiguration(UserBusConfiguration.class)
+			.run((context) -> {
+				assertThat(context).as(backend).hasNotFailed().hasSingleBean(MessageBus.class).doesNotHaveBean(BrokerAdapter.class);
+				assertThat(context.getBean(MessageBus.class)).isSameAs(context.getBean("userBus"));
+			}));
+	}
+
+	@Test
+	void userDefinedSettingsWin() {
+		this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
+			.withPropertyValues("amb.backend=redis", "amb.redis.batch-size=5")
+			.withBean(RedisBrokerSettings.class, () -> RedisBrokerSettings.builder().batchSize(77).build())
+			.run((context) -> assertThat(context.getBean(RedisBrokerSettings.class).batchSize()).isEqualTo(77));
+	}
+
+	@Test
+	void invalidBackendSettingNamesTheProperty() {
+		assertInvalid("amb.backend=redis", "amb.redis.batch-size=0", "amb.redis.batch-size", "at least 1");
+		assertInvalid("amb.backend=rabbitmq", "amb.rabbitmq.exchange=amq.mine", "amb.rabbitmq.exchange", "amq.");
+		assertInvalid("amb.backend=kafka", "amb.kafka.topic-prefix=a/b", "amb.kafka.topic-prefix", "'/'");
+		assertInvalid("amb.backend=redis", "amb.redis.claim-timeout=0s", "amb.redis.claim-timeout", "positive");
+	}
+
+	private Map<String, ApplicationContextRunner> backendRunners() {
+		return Map.of("redis",
+				this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
+					.withPropertyValues("amb.backend=redis"),
+				"rabbitmq",
+				this.runner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
+					.withPropertyValues("amb.backend=rabbitmq", "spring.rabbitmq.port=1"),
+				"kafka", this.runner.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class))
+					.withPropertyValues("amb.backend=kafka", "spring.kafka.bootstrap-servers=127.0.0.1:1"));
 	}
 
 	@Test
