@@ -16,6 +16,7 @@ import dev.amb.spring.boot.diagnostics.InvalidAmbConfigurationException;
 
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
@@ -92,14 +93,27 @@ final class AmbBackendConfigurations {
 				return builder.build();
 			}
 
+			// Injected, not looked up, so that the context closes the bus before the connection.
 			@Bean
 			@ConditionalOnMissingBean({ BrokerAdapter.class, MessageBus.class })
-			RedisBrokerAdapter ambRedisBrokerAdapter(ObjectProvider<RedisConnectionFactory> connectionFactory,
+			@ConditionalOnBean(RedisConnectionFactory.class)
+			RedisBrokerAdapter ambRedisBrokerAdapter(RedisConnectionFactory connectionFactory,
 					RedisBrokerSettings settings) {
-				return new RedisBrokerAdapter(connectionFactory.getIfAvailable(() -> {
-					throw AmbBackendNotAvailableException.missingConnection("redis", "RedisConnectionFactory",
-							"org.springframework.boot:spring-boot-starter-data-redis");
-				}), settings);
+				return new RedisBrokerAdapter(connectionFactory, settings);
+			}
+
+			@Bean
+			@ConditionalOnBean(RedisConnectionFactory.class)
+			AmbConnectionShutdown ambRedisConnectionShutdown(ObjectProvider<MessageBus> bus,
+					RedisConnectionFactory connectionFactory) {
+				return new AmbConnectionShutdown(bus, "redis", connectionFactory);
+			}
+
+			@Bean
+			@ConditionalOnMissingBean({ BrokerAdapter.class, MessageBus.class, RedisConnectionFactory.class })
+			BrokerAdapter ambRedisConnectionMissing() {
+				throw AmbBackendNotAvailableException.missingConnection("redis", "RedisConnectionFactory",
+						"org.springframework.boot:spring-boot-starter-data-redis");
 			}
 
 		}
@@ -155,14 +169,20 @@ final class AmbBackendConfigurations {
 				return builder.build();
 			}
 
+			// Injected, not looked up, so that the context closes the bus before the connection.
 			@Bean
 			@ConditionalOnMissingBean({ BrokerAdapter.class, MessageBus.class })
-			RabbitBrokerAdapter ambRabbitBrokerAdapter(ObjectProvider<ConnectionFactory> connectionFactory,
+			@ConditionalOnBean(ConnectionFactory.class)
+			RabbitBrokerAdapter ambRabbitBrokerAdapter(ConnectionFactory connectionFactory,
 					RabbitBrokerSettings settings) {
-				return new RabbitBrokerAdapter(connectionFactory.getIfAvailable(() -> {
-					throw AmbBackendNotAvailableException.missingConnection("rabbitmq", "ConnectionFactory",
-							"org.springframework.boot:spring-boot-starter-amqp");
-				}), settings);
+				return new RabbitBrokerAdapter(connectionFactory, settings);
+			}
+
+			@Bean
+			@ConditionalOnMissingBean({ BrokerAdapter.class, MessageBus.class, ConnectionFactory.class })
+			BrokerAdapter ambRabbitConnectionMissing() {
+				throw AmbBackendNotAvailableException.missingConnection("rabbitmq", "ConnectionFactory",
+						"org.springframework.boot:spring-boot-starter-amqp");
 			}
 
 		}
@@ -221,7 +241,8 @@ final class AmbBackendConfigurations {
 			}
 
 			// Spring Boot's own factories and admin carry spring.kafka.*, connection details (such as
-			// service connections) and SSL bundles already applied; AMB only reads their settings.
+			// service connections) and SSL bundles already applied; AMB copies their settings into its
+			// own clients, so it needs nothing of them after construction.
 			@Bean
 			@ConditionalOnMissingBean({ BrokerAdapter.class, MessageBus.class })
 			KafkaBrokerAdapter ambKafkaBrokerAdapter(ObjectProvider<ProducerFactory<?, ?>> producerFactory,

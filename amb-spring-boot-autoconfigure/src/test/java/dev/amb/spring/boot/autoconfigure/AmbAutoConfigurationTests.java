@@ -40,6 +40,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -204,6 +205,20 @@ class AmbAutoConfigurationTests {
 				assertThat(settings.maxPendingSends()).isEqualTo(99);
 				assertThat(settings.sendTimeout()).isEqualTo(Duration.ofSeconds(4));
 				assertThat(settings.starvationBound()).isEqualTo(5);
+			});
+	}
+
+	@Test
+	void redisBusClosesBeforeSpringBootsConnectionStops() {
+		this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
+			.withPropertyValues("amb.backend=redis", "spring.data.redis.port=1")
+			.run((context) -> {
+				SmartLifecycle connection = (SmartLifecycle) context.getBean(RedisConnectionFactory.class);
+				assertThat(context.getBean(AmbConnectionShutdown.class).getPhase()).isGreaterThan(connection.getPhase());
+				DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
+				context.stop();
+				org.assertj.core.api.Assertions.assertThatThrownBy(() -> bus.publish("t", "x"))
+					.isInstanceOf(dev.amb.core.BusClosedException.class);
 			});
 	}
 
