@@ -22,7 +22,7 @@ class AgentsApplicationFailureTests {
 		assertThatException().isThrownBy(() -> run("--amb.backend=kafka"));
 		assertThat(output).contains("APPLICATION FAILED TO START")
 			.contains("amb.backend=kafka needs org.springframework.kafka.core.KafkaTemplate")
-			.contains("Add the dependency org.springframework.kafka:spring-kafka");
+			.contains("Add the dependency org.springframework.boot:spring-boot-starter-kafka");
 	}
 
 	@Test
