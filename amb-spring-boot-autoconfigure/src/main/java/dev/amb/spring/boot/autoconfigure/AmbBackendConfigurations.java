@@ -86,7 +86,7 @@ final class AmbBackendConfigurations {
 				set("amb.redis.batch-size", redis.getBatchSize(), builder::batchSize);
 				set("amb.redis.block-timeout", redis.getBlockTimeout(), builder::blockTimeout);
 				set("amb.redis.topic-refresh-interval", redis.getTopicRefreshInterval(), builder::topicRefreshInterval);
-				set("amb.priority.starvation-bound", properties.getPriority().getStarvationBound(),
+				set("amb.redis.starvation-bound", starvationBound(redis.getStarvationBound(), properties),
 						builder::starvationBound);
 				set("amb.redis.max-pending-sends", redis.getMaxPendingSends(), builder::maxPendingSends);
 				set("amb.redis.send-timeout", redis.getSendTimeout(), builder::sendTimeout);
@@ -162,7 +162,7 @@ final class AmbBackendConfigurations {
 						builder::broadcastQueueExpiry);
 				set("amb.rabbitmq.requeue-delay", rabbit.getRequeueDelay(), builder::requeueDelay);
 				set("amb.rabbitmq.recovery-interval", rabbit.getRecoveryInterval(), builder::recoveryInterval);
-				set("amb.priority.starvation-bound", properties.getPriority().getStarvationBound(),
+				set("amb.rabbitmq.starvation-bound", starvationBound(rabbit.getStarvationBound(), properties),
 						builder::starvationBound);
 				builder.persistent(rabbit.isPersistent());
 				builder.mandatory(rabbit.isMandatory());
@@ -224,7 +224,7 @@ final class AmbBackendConfigurations {
 				set("amb.kafka.poll-timeout", kafka.getPollTimeout(), builder::pollTimeout);
 				set("amb.kafka.linger", kafka.getLinger(), builder::linger);
 				set("amb.kafka.batch-size", kafka.getBatchSize(), builder::batchSize);
-				set("amb.priority.starvation-bound", properties.getPriority().getStarvationBound(),
+				set("amb.kafka.starvation-bound", starvationBound(kafka.getStarvationBound(), properties),
 						builder::starvationBound);
 				set("amb.kafka.metadata-max-age", kafka.getMetadataMaxAge(), builder::metadataMaxAge);
 				set("amb.kafka.operation-timeout", kafka.getOperationTimeout(), builder::operationTimeout);
@@ -285,6 +285,11 @@ final class AmbBackendConfigurations {
 		catch (IllegalArgumentException | NullPointerException ex) {
 			throw new InvalidAmbConfigurationException(property, value, ex.getMessage());
 		}
+	}
+
+	// One bound for every backend unless the backend's own is set.
+	private static int starvationBound(Integer backendBound, AmbProperties properties) {
+		return (backendBound != null) ? backendBound : properties.getPriority().getStarvationBound();
 	}
 
 	private static void setIfPresent(String property, String value, Consumer<String> setter) {

@@ -515,6 +515,9 @@ public class AmbProperties implements InitializingBean {
 	/** The Redis backend's own settings; the connection is spring.data.redis.*. */
 	public static class Redis {
 
+		/** Entries served from higher lanes in a row while a lower lane waits before it gets one; amb.priority.starvation-bound when not set. */
+		private Integer starvationBound;
+
 		/** The prefix of every Redis key AMB writes (streams, registry, groups). */
 		private String streamPrefix = "amb:";
 
@@ -613,6 +616,16 @@ public class AmbProperties implements InitializingBean {
 			this.sendTimeout = sendTimeout;
 		}
 
+		/** @return the starvation bound, or null for amb.priority.starvation-bound */
+		public Integer getStarvationBound() {
+			return this.starvationBound;
+		}
+
+		/** @param starvationBound the starvation bound, or null for amb.priority.starvation-bound */
+		public void setStarvationBound(Integer starvationBound) {
+			this.starvationBound = starvationBound;
+		}
+
 	}
 
 	/** How Redis streams are trimmed, as part of each XADD. */
@@ -688,6 +701,9 @@ public class AmbProperties implements InitializingBean {
 
 	/** The RabbitMQ backend's own settings; the connection is spring.rabbitmq.*. */
 	public static class RabbitMq {
+
+		/** Deliveries from higher lanes after which a waiting lower-lane message goes first; amb.priority.starvation-bound when not set. */
+		private Integer starvationBound;
 
 		/** The topic exchange of ordinary topics; the other names derive from it. */
 		private String exchange = "amb";
@@ -871,10 +887,23 @@ public class AmbProperties implements InitializingBean {
 			this.mandatory = mandatory;
 		}
 
+		/** @return the starvation bound, or null for amb.priority.starvation-bound */
+		public Integer getStarvationBound() {
+			return this.starvationBound;
+		}
+
+		/** @param starvationBound the starvation bound, or null for amb.priority.starvation-bound */
+		public void setStarvationBound(Integer starvationBound) {
+			this.starvationBound = starvationBound;
+		}
+
 	}
 
 	/** The Kafka backend's own settings; the connection and client settings are spring.kafka.*. */
 	public static class Kafka {
+
+		/** Polls in a row that may defer a waiting lower lane before it is served; amb.priority.starvation-bound when not set. */
+		private Integer starvationBound;
 
 		/** The prefix of every Kafka topic AMB uses. */
 		private String topicPrefix = "";
@@ -1056,6 +1085,16 @@ public class AmbProperties implements InitializingBean {
 		/** @param deleteBroadcastGroups whether broadcast groups are deleted */
 		public void setDeleteBroadcastGroups(boolean deleteBroadcastGroups) {
 			this.deleteBroadcastGroups = deleteBroadcastGroups;
+		}
+
+		/** @return the starvation bound, or null for amb.priority.starvation-bound */
+		public Integer getStarvationBound() {
+			return this.starvationBound;
+		}
+
+		/** @param starvationBound the starvation bound, or null for amb.priority.starvation-bound */
+		public void setStarvationBound(Integer starvationBound) {
+			this.starvationBound = starvationBound;
 		}
 
 	}

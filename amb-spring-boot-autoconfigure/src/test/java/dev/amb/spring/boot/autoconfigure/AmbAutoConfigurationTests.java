@@ -242,7 +242,8 @@ class AmbAutoConfigurationTests {
 					"amb.rabbitmq.max-outstanding-confirms=34", "amb.rabbitmq.confirm-timeout=9s",
 					"amb.rabbitmq.single-active-consumer=false", "amb.rabbitmq.broadcast-queue-expiry=2m",
 					"amb.rabbitmq.requeue-delay=0s", "amb.rabbitmq.recovery-interval=3s",
-					"amb.rabbitmq.persistent=false", "amb.rabbitmq.mandatory=true", "amb.priority.starvation-bound=6")
+					"amb.rabbitmq.persistent=false", "amb.rabbitmq.mandatory=true", "amb.priority.starvation-bound=2",
+					"amb.rabbitmq.starvation-bound=6")
 			.run((context) -> {
 				assertThat(context).hasNotFailed().hasSingleBean(RabbitBrokerAdapter.class).doesNotHaveBean(InMemoryBroker.class);
 				assertThat(context.getBean(DefaultMessageBus.class).backend()).isEqualTo("rabbitmq");
@@ -372,6 +373,7 @@ class AmbAutoConfigurationTests {
 		assertInvalid("amb.backend=rabbitmq", "amb.rabbitmq.exchange=amq.mine", "amb.rabbitmq.exchange", "amq.");
 		assertInvalid("amb.backend=kafka", "amb.kafka.topic-prefix=a/b", "amb.kafka.topic-prefix", "'/'");
 		assertInvalid("amb.backend=redis", "amb.redis.claim-timeout=0s", "amb.redis.claim-timeout", "positive");
+		assertInvalid("amb.backend=kafka", "amb.kafka.starvation-bound=0", "amb.kafka.starvation-bound", "at least 1");
 	}
 
 	private Map<String, ApplicationContextRunner> backendRunners() {
