@@ -133,6 +133,8 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private volatile boolean readBlocking;
 
+	private volatile boolean handingOver;
+
 	private volatile boolean awaitingRead;
 
 	@SuppressWarnings("unchecked")
@@ -337,6 +339,7 @@ final class RedisConsumer implements BrokerConsumer {
 			}
 		}
 		int handedOver = 0;
+		this.handingOver = true;
 		try {
 			for (; handedOver < shares.size(); handedOver++) {
 				List<StreamEntry> share = shares.get(handedOver);
@@ -348,6 +351,7 @@ final class RedisConsumer implements BrokerConsumer {
 			}
 		}
 		finally {
+			this.handingOver = false;
 			// Whatever no worker got must not stay marked in flight, or claims would skip it for good.
 			for (int j = handedOver; j < shares.size(); j++) {
 				shares.get(j).forEach((unhandled) -> this.inFlight.remove(unhandled.localKey()));
@@ -547,8 +551,10 @@ final class RedisConsumer implements BrokerConsumer {
 	 */
 	private void catchUp(long handlerNanos, LaneBuffer buffer) throws InterruptedException {
 		long waitNanos = Math.min(handlerNanos / 4, TimeUnit.MILLISECONDS.toNanos(50));
-		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()) {
-			// An empty buffer leaves nothing to choose between: the worker takes whatever the reader brings next.
+		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || this.handingOver
+				|| buffer.isEmpty()) {
+			// An empty buffer leaves nothing to choose between, and a reader waiting for room in full
+			// buffers cannot bring anything: the worker goes on at once.
 			return;
 		}
 		long started = this.readsStarted;
