@@ -543,12 +543,13 @@ final class RedisConsumer implements BrokerConsumer {
 
 	/**
 	 * After a long handler, lets the reader finish a read that starts from now, and so sees what
-	 * Redis has now, before the worker chooses by lane, so that a higher-lane entry already in Redis is not overtaken by what was
-	 * buffered before it. Usually one short read (the reader blocks 2 ms at most while entries
+	 * Redis has now, before the worker chooses by lane, so that a higher-lane entry already in
+	 * Redis is not overtaken by what was buffered before it. Usually one short read (the reader blocks 2 ms at most while entries
 	 * wait); at most half the handler's time, between 10 and 50 ms; only when entries wait.
 	 */
 	private void catchUp(long handlerNanos, LaneBuffer buffer) throws InterruptedException {
-		long waitNanos = Math.max(CATCH_UP_AFTER_NANOS, Math.min(handlerNanos / 2, TimeUnit.MILLISECONDS.toNanos(50)));
+		long waitNanos = Math.max(CATCH_UP_AFTER_NANOS,
+				Math.min(handlerNanos / 2, TimeUnit.MILLISECONDS.toNanos(50)));
 		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()
 				|| readerWaitsForRoom()) {
 			// An empty buffer leaves nothing to choose between, and a reader waiting for room in full
