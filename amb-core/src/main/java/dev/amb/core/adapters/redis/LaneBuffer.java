@@ -30,6 +30,8 @@ final class LaneBuffer {
 
 	private int size;
 
+	private volatile boolean putterWaiting;
+
 	private int servedAhead;
 
 	@SuppressWarnings("unchecked")
@@ -56,7 +58,13 @@ final class LaneBuffer {
 				if (stop.getAsBoolean()) {
 					return false;
 				}
-				this.notFull.await(50, TimeUnit.MILLISECONDS);
+				this.putterWaiting = true;
+				try {
+					this.notFull.await(50, TimeUnit.MILLISECONDS);
+				}
+				finally {
+					this.putterWaiting = false;
+				}
 			}
 			for (StreamEntry entry : entries) {
 				this.lanes[entry.stream().lane()].addLast(entry);
@@ -128,6 +136,11 @@ final class LaneBuffer {
 		}
 		this.size--;
 		return this.lanes[from].pollFirst();
+	}
+
+	/** @return whether the reader waits for room */
+	boolean isPutterWaiting() {
+		return this.putterWaiting;
 	}
 
 	/** @return whether nothing waits */

@@ -93,6 +93,8 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private final StreamReadOptions blockingOptions;
 
+	private final StreamReadOptions shortBlockingOptions;
+
 	private final long claimIntervalNanos;
 
 	private StreamOffset<byte[]>[][] laneOffsets;
@@ -131,8 +133,6 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private volatile long readsStarted;
 
-	private volatile boolean readBlocking;
-
 	private volatile boolean awaitingRead;
 
 	@SuppressWarnings("unchecked")
@@ -147,6 +147,7 @@ final class RedisConsumer implements BrokerConsumer {
 				"amb-" + ProcessHandle.current().pid() + "-" + spec.id() + "-" + unique);
 		this.probeOptions = StreamReadOptions.empty().count(this.settings.batchSize());
 		this.blockingOptions = this.probeOptions.block(this.settings.blockTimeout());
+		this.shortBlockingOptions = this.probeOptions.block(Duration.ofMillis(2));
 		this.claimIntervalNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
 				this.settings.claimTimeout().toNanos() / 2);
 		this.laneOffsets = new StreamOffset[Priority.laneCount()][];
@@ -252,12 +253,13 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 		this.servedAhead = 0;
 		// Redis answers streams in the order asked, and allOffsets is sorted by lane: highest first.
-		return xReadGroup(this.blockingOptions, this.allOffsets, true);
+		// While entries wait in the buffers, block only briefly, so that a worker choosing by lane
+		// after a long handler soon gets a read that sees what is in Redis (see catchUp).
+		return xReadGroup(entriesWaiting() ? this.shortBlockingOptions : this.blockingOptions, this.allOffsets, true);
 	}
 
 	/** One XREADGROUP, counted so that a worker can wait for the reader to catch up (see {@link #catchUp}). */
 	private List<ByteRecord> xReadGroup(StreamReadOptions options, StreamOffset<byte[]>[] offsets, boolean blocking) {
-		this.readBlocking = blocking;
 		this.readsStarted++;
 		List<ByteRecord> records;
 		try {
@@ -540,20 +542,23 @@ final class RedisConsumer implements BrokerConsumer {
 	}
 
 	/**
-	 * After a long handler, lets the reader finish a read that sees what Redis has now (one that
-	 * starts from now, or a blocking read in progress, which wakes for new entries) before the worker
-	 * chooses by lane, so that a higher-lane entry already in Redis is not overtaken by what was
-	 * buffered before it; waits at most a quarter of the handler's time (50 ms at most), and only when entries wait.
+	 * After a long handler, lets the reader finish a read that starts from now, and so sees what
+	 * Redis has now, before the worker chooses by lane, so that a higher-lane entry already in
+	 * Redis is not overtaken by what was buffered before it. Usually one short read (the reader blocks 2 ms at most while entries
+	 * wait); at most half the handler's time, between 10 and 50 ms; only when entries wait.
 	 */
 	private void catchUp(long handlerNanos, LaneBuffer buffer) throws InterruptedException {
-		long waitNanos = Math.min(handlerNanos / 4, TimeUnit.MILLISECONDS.toNanos(50));
-		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()) {
-			// An empty buffer leaves nothing to choose between: the worker takes whatever the reader brings next.
+		long waitNanos = Math.max(CATCH_UP_AFTER_NANOS,
+				Math.min(handlerNanos / 2, TimeUnit.MILLISECONDS.toNanos(50)));
+		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()
+				|| readerWaitsForRoom()) {
+			// An empty buffer leaves nothing to choose between, and a reader waiting for room in full
+			// buffers cannot bring anything: the worker goes on at once.
 			return;
 		}
-		long started = this.readsStarted;
-		boolean inProgress = this.readsCompleted < started;
-		long target = (inProgress && this.readBlocking) ? started : started + 1;
+		// A read that starts from now sees everything published before now; while entries wait in the
+		// buffers, the reader blocks only briefly, so one starts soon.
+		long target = this.readsStarted + 1;
 		long deadline = System.nanoTime() + waitNanos;
 		synchronized (this.readProgress) {
 			this.awaitingRead = true;
@@ -567,6 +572,24 @@ final class RedisConsumer implements BrokerConsumer {
 				this.awaitingRead = false;
 			}
 		}
+	}
+
+	private boolean readerWaitsForRoom() {
+		for (Worker worker : this.workers) {
+			if (worker.buffer.isPutterWaiting()) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private boolean entriesWaiting() {
+		for (Worker worker : this.workers) {
+			if (!worker.buffer.isEmpty()) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	// Workers ------------------------------------------------------------------------------
@@ -756,6 +779,10 @@ final class RedisConsumer implements BrokerConsumer {
 							return;
 						}
 						continue;
+					}
+					while (RedisConsumer.this.paused && !RedisConsumer.this.draining && !RedisConsumer.this.stopNow) {
+						// Paused while this worker was waiting for the entry: hold it until resumed.
+						Thread.sleep(20);
 					}
 					for (int i = 0; i < chunk.size(); i++) {
 						StreamEntry entry = chunk.get(i);
