@@ -39,7 +39,7 @@ import dev.amb.core.spi.Envelope;
  * {@value #PARTITION_BUFFER_LIMIT} records is paused until some are handled, so memory stays
  * bounded while fetching overlaps handling. The next record handled comes from the highest lane with buffered records. Before a
  * lower lane is served, the consumer checks whether a higher lane still has records on the broker
- * (the lag known from fetching, or end offsets read at most every 100 ms) and, if so, polls for
+ * (the lag known from fetching, or end offsets read at most every 10 ms) and, if so, polls for
  * them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
  * deferring polls) while a lower lane's records wait, one record of the lowest waiting lane goes.
  * <p>
@@ -55,8 +55,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private static final int LANES = Priority.laneCount();
 
-	/** How often a consumer serving a lower lane asks the broker whether a higher lane has records. */
-	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+	/**
+	 * How often a consumer serving a lower lane asks the broker whether a higher lane has records:
+	 * the lag it knows comes from the last fetch, which may predate them.
+	 */
+	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
 	/** How long the consumer handles buffered records before it polls again for higher lanes. */
 	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
