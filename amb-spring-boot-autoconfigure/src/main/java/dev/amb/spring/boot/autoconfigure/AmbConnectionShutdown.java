@@ -38,7 +38,7 @@ final class AmbConnectionShutdown implements SmartLifecycle {
 	@Override
 	public void stop() {
 		this.running = false;
-		// Only the bus on this backend's adapter: an application's own bus closes when it decides.
+		// Only a bus on this backend: a bus on another backend does not use this connection.
 		if (this.bus.getIfAvailable() instanceof DefaultMessageBus messageBus
 				&& this.backend.equals(messageBus.backend())) {
 			messageBus.close();
