@@ -725,7 +725,7 @@ public abstract class BrokerContractTests extends ContractSupport {
 
 	@Test
 	void durableGroupsRunTheirContractOrKeepNoBacklogForAGroupWithoutMembers() {
-		if (declaresAndRunsContract(Capability.DURABLE_GROUPS, DurableGroupContract.class)) {
+		if (declaresAndRunsContract(Capability.DURABLE_GROUPS, DurableGroupContract.class, "DurableGroups")) {
 			return;
 		}
 		String topic = topic("not-durable");
@@ -747,19 +747,19 @@ public abstract class BrokerContractTests extends ContractSupport {
 	@Test
 	void keyOrderRunsItsContractWhenDeclared() {
 		// Without KEY_ORDER messages may still arrive in order by chance: only the declaration is checked.
-		declaresAndRunsContract(Capability.KEY_ORDER, KeyOrderContract.class);
+		declaresAndRunsContract(Capability.KEY_ORDER, KeyOrderContract.class, "KeyOrder");
 	}
 
 	@Test
 	void priorityRunsItsContractWhenDeclared() {
 		// Without PRIORITY lanes may still happen to be honoured: only the declaration is checked.
-		declaresAndRunsContract(Capability.PRIORITY, PriorityContract.class);
+		declaresAndRunsContract(Capability.PRIORITY, PriorityContract.class, "Priorities");
 	}
 
 	@Test
 	void wildcardsRunTheirContractOrAreRefusedNamingThePattern() {
 		String star = topic("agent.*");
-		if (declaresAndRunsContract(Capability.WILDCARDS, WildcardContract.class)) {
+		if (declaresAndRunsContract(Capability.WILDCARDS, WildcardContract.class, "Wildcards")) {
 			assertThat(this.bus.subscribe(star, String.class, new Recorder<>()).isActive()).isTrue();
 			return;
 		}
@@ -772,7 +772,7 @@ public abstract class BrokerContractTests extends ContractSupport {
 	void boundedQueuesRunTheirContractOrReportNoCapacity() {
 		Subscription subscription = this.bus.subscribe(topic("bounds"), String.class, new Recorder<>());
 		long capacity = state(this.bus, subscription).capacity();
-		if (declaresAndRunsContract(Capability.BOUNDED_QUEUES, BoundedQueueContract.class)) {
+		if (declaresAndRunsContract(Capability.BOUNDED_QUEUES, BoundedQueueContract.class, "BoundedQueues")) {
 			assertThat(capacity).as("a bounded queue reports its capacity").isPositive();
 			return;
 		}
@@ -782,7 +782,7 @@ public abstract class BrokerContractTests extends ContractSupport {
 	@Test
 	void pauseRunsItsContractOrIsRefused() {
 		Subscription subscription = this.bus.subscribe(topic("pausable"), String.class, new Recorder<>());
-		if (declaresAndRunsContract(Capability.PAUSE, PauseContract.class)) {
+		if (declaresAndRunsContract(Capability.PAUSE, PauseContract.class, "Pause")) {
 			subscription.pause();
 			assertThat(subscription.isPaused()).isTrue();
 			return;
@@ -796,9 +796,11 @@ public abstract class BrokerContractTests extends ContractSupport {
 	 * only if, the backend declares the capability.
 	 * @param capability the capability
 	 * @param contract its contract
+	 * @param nestedName the name the recipe gives the nested class
 	 * @return whether the backend declares it
 	 */
-	private boolean declaresAndRunsContract(Capability capability, Class<? extends ContractSupport> contract) {
+	private boolean declaresAndRunsContract(Capability capability, Class<? extends ContractSupport> contract,
+			String nestedName) {
 		boolean declared = capabilities().contains(capability);
 		List<Class<?>> nested = new ArrayList<>();
 		List<Class<?>> notRun = new ArrayList<>();
@@ -811,8 +813,7 @@ public abstract class BrokerContractTests extends ContractSupport {
 				}
 			}
 		}
-		String suggestion = "@Nested class " + contract.getSimpleName().replace("Contract", "") + " extends "
-				+ contract.getSimpleName() + " {}";
+		String suggestion = "@Nested class " + nestedName + " extends " + contract.getSimpleName() + " {}";
 		assertThat(notRun).as("classes of %s extending %s that JUnit does not run (not a non-static, concrete @Nested class)",
 				getClass().getSimpleName(), contract.getSimpleName())
 			.isEmpty();
