@@ -10,10 +10,10 @@ import dev.amb.core.spi.Capability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The durable-group clause of the contract (DESIGN.md section 2, clause 3). A backend whose adapter
- * declares {@link Capability#DURABLE_GROUPS} runs it as a {@code @Nested} inner class of its {@link
- * BrokerContractTests} subclass (see the recipe there); the enclosing test provides the adapter and
- * the other hooks.
+ * The durable-group clause of the contract (DESIGN.md section 2, clause 3). A backend whose
+ * adapter declares {@link Capability#DURABLE_GROUPS} runs it as a {@code @Nested} inner class of
+ * its {@link BrokerContractTests} subclass (see the recipe there); the enclosing test provides the
+ * adapter and the other hooks.
  */
 public abstract class DurableGroupContract extends ContractSupport {
 

@@ -6,9 +6,9 @@ import dev.amb.core.spi.Capability;
 
 /**
  * The key-order clauses of the contract under concurrency and in groups (DESIGN.md section 2,
- * clause 4). A backend whose adapter declares {@link Capability#KEY_ORDER} runs it as a {@code
- * @Nested} inner class of its {@link BrokerContractTests} subclass (see the recipe there); the
- * enclosing test provides the adapter and the other hooks.
+ * clause 4). A backend whose adapter declares {@link Capability#KEY_ORDER} runs it as a
+ * {@code @Nested} inner class of its {@link BrokerContractTests} subclass (see the recipe there);
+ * the enclosing test provides the adapter and the other hooks.
  */
 public abstract class KeyOrderContract extends ContractSupport {
 

@@ -10,9 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The pause clause of the contract (DESIGN.md section 2, clause 10). A backend whose adapter
- * declares {@link Capability#PAUSE} runs it as a {@code @Nested} inner class of its {@link
- * BrokerContractTests} subclass (see the recipe there); the enclosing test provides the adapter and
- * the other hooks.
+ * declares {@link Capability#PAUSE} runs it as a {@code @Nested} inner class of its
+ * {@link BrokerContractTests} subclass (see the recipe there); the enclosing test provides the
+ * adapter and the other hooks.
  */
 public abstract class PauseContract extends ContractSupport {
 

@@ -11,9 +11,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The wildcard clauses of the contract (DESIGN.md section 2, clause 9). A backend whose adapter
- * declares {@link Capability#WILDCARDS} runs it as a {@code @Nested} inner class of its {@link
- * BrokerContractTests} subclass (see the recipe there); the enclosing test provides the adapter and
- * the other hooks.
+ * declares {@link Capability#WILDCARDS} runs it as a {@code @Nested} inner class of its
+ * {@link BrokerContractTests} subclass (see the recipe there); the enclosing test provides the
+ * adapter and the other hooks.
  */
 public abstract class WildcardContract extends ContractSupport {
 
