@@ -129,6 +129,19 @@ public abstract class ContractSupport {
 	}
 
 	/**
+	 * Waits until a backlog the test published is visible to the subscription, for backends whose
+	 * messages reach the subscriber's side a little after the broker confirmed them; nothing by
+	 * default. "With a backlog" then means the same on every backend.
+	 * @param subscription the subscription
+	 * @param messages how many messages the backlog holds
+	 */
+	protected void awaitBacklogVisible(Subscription subscription, int messages) {
+		if (this.enclosing != null) {
+			this.enclosing.awaitBacklogVisible(subscription, messages);
+		}
+	}
+
+	/**
 	 * Puts bytes on the broker for a topic the way a foreign client would, without AMB's headers,
 	 * so that the adapter receives data it cannot read.
 	 * @param topic the topic

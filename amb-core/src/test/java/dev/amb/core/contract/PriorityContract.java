@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import dev.amb.core.Message;
 import dev.amb.core.Priority;
 import dev.amb.core.PublishOptions;
+import dev.amb.core.Subscription;
 import dev.amb.core.spi.Capability;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +31,7 @@ public abstract class PriorityContract extends ContractSupport {
 		String topic = topic("lanes");
 		Gate gate = gate();
 		List<Message<String>> received = new CopyOnWriteArrayList<>();
-		this.bus.subscribe(topic, String.class, (message) -> {
+		Subscription subscription = this.bus.subscribe(topic, String.class, (message) -> {
 			if (message.getPayload().equals("blocker")) {
 				gate.pass();
 				return;
@@ -48,6 +49,7 @@ public abstract class PriorityContract extends ContractSupport {
 		for (int i = 0; i < 5; i++) {
 			join(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
 		}
+		awaitBacklogVisible(subscription, 15);
 		gate.release();
 		awaitCount(received::size, 15);
 		List<Priority> lanes = received.stream().map(Message::getPriority).toList();
@@ -66,7 +68,7 @@ public abstract class PriorityContract extends ContractSupport {
 		String topic = topic("starvation");
 		Gate gate = gate();
 		List<Message<String>> received = new CopyOnWriteArrayList<>();
-		this.bus.subscribe(topic, String.class, (message) -> {
+		Subscription subscription = this.bus.subscribe(topic, String.class, (message) -> {
 			if (message.getPayload().equals("blocker")) {
 				gate.pass();
 				return;
@@ -82,6 +84,7 @@ public abstract class PriorityContract extends ContractSupport {
 			sent.add(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
 		}
 		sent.forEach(this::join);
+		awaitBacklogVisible(subscription, highs + 1);
 		gate.release();
 		awaitCount(received::size, highs + 1);
 		List<String> payloads = received.stream().map(Message::getPayload).toList();
