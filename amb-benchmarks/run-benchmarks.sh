@@ -42,7 +42,12 @@ default -i 5 "$@"
 default -r 3s "$@"
 default -rf json "$@"
 default -rff "$result" "$@"
+rm -f "$result"
 java -jar "$jar" "$include" "${args[@]}" "$@"
+if [[ ! -s "$result" ]]; then
+	echo "No JMH result in $result (did JMH fail, or find no benchmark matching '$include'?)" >&2
+	exit 1
+fi
 
 python3 - "$result" <<'PY'
 import json, sys

@@ -129,6 +129,26 @@ public final class DefaultMessageBus implements MessageBus {
 				completions[i] = this.publishInterceptors.get(i).beforePublish(topic, headers);
 			}
 		}
+		CompletableFuture<UUID> result;
+		try {
+			result = encodeAndSend(topic, payload, options, correlationId, replyTo, headers);
+		}
+		catch (RuntimeException ex) {
+			if (completions != null) {
+				// The interceptors saw the publish begin (a trace span, say): they must see it end.
+				complete(completions, ex);
+			}
+			throw ex;
+		}
+		if (completions != null) {
+			PublishInterceptor.Completion[] callbacks = completions;
+			result.whenComplete((id, failure) -> complete(callbacks, failure));
+		}
+		return result;
+	}
+
+	private CompletableFuture<UUID> encodeAndSend(String topic, Object payload, PublishOptions options,
+			String correlationId, String replyTo, Map<String, String> headers) {
 		byte[] bytes = this.codec.encode(payload);
 		if (bytes.length > this.maxPayloadBytes) {
 			throw new MessageTooLargeException("Payload of a message to '" + topic + "' is " + bytes.length
@@ -139,18 +159,15 @@ public final class DefaultMessageBus implements MessageBus {
 		Envelope envelope = new Envelope(MessageIds.next(now), topic, options.getKey(), options.getPriority(), now,
 				(options.getSource() != null) ? options.getSource() : this.source, this.codec.contentType(payload),
 				correlationId, replyTo, (ttl != null) ? now + ttl.toMillis() : 0, headers, bytes);
-		CompletableFuture<UUID> result = send(envelope);
-		if (completions != null) {
-			PublishInterceptor.Completion[] callbacks = completions;
-			result.whenComplete((id, failure) -> {
-				for (PublishInterceptor.Completion callback : callbacks) {
-					if (callback != null) {
-						callback.onComplete(failure);
-					}
-				}
-			});
+		return send(envelope);
+	}
+
+	private static void complete(PublishInterceptor.Completion[] completions, Throwable failure) {
+		for (PublishInterceptor.Completion completion : completions) {
+			if (completion != null) {
+				completion.onComplete(failure);
+			}
 		}
-		return result;
 	}
 
 	private CompletableFuture<UUID> send(Envelope envelope) {
@@ -381,8 +398,11 @@ public final class DefaultMessageBus implements MessageBus {
 			open = new ArrayList<>(this.subscriptions.values());
 		}
 		open.forEach(ManagedSubscription::stopRetrying);
+		// One drain timeout for the whole bus: handlers of every subscription keep running while the
+		// first ones are waited for, so later subscriptions get only what is left.
+		long deadline = System.nanoTime() + this.drainTimeout.toNanos();
 		for (ManagedSubscription subscription : open) {
-			subscription.close();
+			subscription.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
 		}
 		this.replies.close();
 		this.adapter.close(this.drainTimeout);

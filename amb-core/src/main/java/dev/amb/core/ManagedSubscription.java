@@ -1,5 +1,6 @@
 package dev.amb.core;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.amb.core.spi.BrokerConsumer;
@@ -90,9 +91,17 @@ final class ManagedSubscription implements Subscription {
 
 	@Override
 	public void close() {
+		close(this.bus.drainTimeout());
+	}
+
+	/**
+	 * Closes with what is left of a drain timeout shared with other subscriptions.
+	 * @param drainTimeout how long in-flight handlers may still take
+	 */
+	void close(Duration drainTimeout) {
 		if (this.active.compareAndSet(true, false)) {
 			this.dispatcher.stop();
-			this.consumer.close(this.bus.drainTimeout());
+			this.consumer.close(drainTimeout);
 			this.bus.unregister(this);
 		}
 	}

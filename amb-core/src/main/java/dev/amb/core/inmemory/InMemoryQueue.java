@@ -100,7 +100,8 @@ final class InMemoryQueue {
 
 	private int waitingPublishers;
 
-	private volatile long lastDeliveryMillis;
+	/** The last delivery time of workers that have exited; the others keep their own. */
+	private long retiredLastDeliveryMillis;
 
 	@SuppressWarnings("unchecked")
 	InMemoryQueue(String name, int partitionCount, Backpressure backpressure, int starvationBound,
@@ -246,8 +247,8 @@ final class InMemoryQueue {
 		Envelope envelope = (worker.batchNext < worker.batchEnd && mayContinueBatch(worker)) ? nextOfBatch(worker)
 				: takeLocked(worker);
 		if (envelope != null) {
-			// Read the clock outside the lock: publishers wait for it otherwise.
-			this.lastDeliveryMillis = System.currentTimeMillis();
+			// Kept on the worker, outside the lock and off this object, whose fields publishers read on every send.
+			worker.lastDeliveryMillis = System.currentTimeMillis();
 		}
 		return envelope;
 	}
@@ -359,6 +360,7 @@ final class InMemoryQueue {
 		try {
 			settleBatchLocked(worker);
 			releaseLocked(worker);
+			this.retiredLastDeliveryMillis = Math.max(this.retiredLastDeliveryMillis, worker.lastDeliveryMillis);
 			InMemoryWorker[] workers = new InMemoryWorker[this.workers.length];
 			int count = 0;
 			for (InMemoryWorker registered : this.workers) {
@@ -582,7 +584,17 @@ final class InMemoryQueue {
 	}
 
 	long lastDeliveryMillis() {
-		return this.lastDeliveryMillis;
+		this.lock.lock();
+		try {
+			long last = this.retiredLastDeliveryMillis;
+			for (InMemoryWorker worker : this.workers) {
+				last = Math.max(last, worker.lastDeliveryMillis);
+			}
+			return last;
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	static void finished(Envelope envelope) {

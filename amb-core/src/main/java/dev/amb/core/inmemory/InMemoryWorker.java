@@ -40,6 +40,9 @@ final class InMemoryWorker implements Runnable {
 	/** Batched envelopes handed on since the worker last held the queue's lock. */
 	int handedSinceLock;
 
+	/** When this worker last handed a message to the bus, in Unix milliseconds, or 0. */
+	volatile long lastDeliveryMillis;
+
 	InMemoryWorker(InMemoryConsumer consumer, InMemoryQueue queue, DeliveryHandler handler, int preferredPartition) {
 		this.consumer = consumer;
 		this.queue = queue;

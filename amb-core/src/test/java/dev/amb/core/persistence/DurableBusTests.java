@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.amb.core.AmbException;
+import dev.amb.core.Backpressure;
 import dev.amb.core.BackpressureException;
+import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.PublishOptions;
 import dev.amb.core.SubscribeOptions;
@@ -85,6 +87,77 @@ class DurableBusTests {
 		}
 		finally {
 			third.close();
+		}
+	}
+
+	@Test
+	void replayWaitsOutBackpressureInsteadOfLosingMessages() throws Exception {
+		List<UUID> published = new ArrayList<>();
+		DefaultMessageBus first = bus(FileMessageStore.open(this.directory));
+		first.subscribe("backlog", String.class, (message) -> {
+		}, SubscribeOptions.builder().name("worker").build()).pause();
+		for (int i = 0; i < 300; i++) {
+			published.add(first.publish("backlog", "m" + i).get(10, TimeUnit.SECONDS));
+		}
+		first.close();
+		// A queue of 50 that rejects when full, and a slow handler: the replay meets a full queue again and again
+		InMemoryBroker small = InMemoryBroker.builder()
+			.backpressure(new Backpressure(50, 0.8, BackpressurePolicy.REJECT, Duration.ZERO))
+			.build();
+		DefaultMessageBus second = DefaultMessageBus.builder().adapter(small).store(FileMessageStore.open(this.directory)).build();
+		try {
+			List<UUID> received = new CopyOnWriteArrayList<>();
+			second.subscribe("backlog", String.class, (message) -> {
+				Thread.sleep(1);
+				received.add(message.getId());
+			}, SubscribeOptions.builder().name("worker").build());
+			assertThat(second.replay()).isEqualTo(300);
+			await().atMost(WAIT).until(() -> received.size() >= 300);
+			assertThat(received).containsExactlyInAnyOrderElementsOf(published);
+			await().atMost(WAIT).until(() -> second.store().health().pending() == 0);
+			assertThat(second.counters().rejected()).as("backpressure was met").isPositive();
+		}
+		finally {
+			second.close();
+		}
+	}
+
+	@Test
+	void aPublishRefusedByBackpressureFailsAndIsNotReplayedLater() throws Exception {
+		InMemoryBroker small = InMemoryBroker.builder()
+			.backpressure(new Backpressure(5, 0.8, BackpressurePolicy.REJECT, Duration.ZERO))
+			.build();
+		DefaultMessageBus bus = DefaultMessageBus.builder().adapter(small).store(FileMessageStore.open(this.directory)).build();
+		List<UUID> accepted = new ArrayList<>();
+		try {
+			bus.subscribe("tight", String.class, (message) -> {
+			}, SubscribeOptions.builder().name("tight-worker").build()).pause();
+			Throwable refused = null;
+			for (int i = 0; i < 20 && refused == null; i++) {
+				try {
+					accepted.add(bus.publish("tight", "n" + i).get(10, TimeUnit.SECONDS));
+				}
+				catch (ExecutionException ex) {
+					refused = ex.getCause();
+				}
+			}
+			assertThat(refused).as("the publisher is told").isInstanceOf(BackpressureException.class);
+			await().atMost(WAIT).until(() -> bus.store().health().pending() == accepted.size());
+		}
+		finally {
+			bus.close();
+		}
+		DefaultMessageBus again = bus(FileMessageStore.open(this.directory));
+		try {
+			List<UUID> replayed = new CopyOnWriteArrayList<>();
+			again.subscribe("tight", String.class, (message) -> replayed.add(message.getId()),
+					SubscribeOptions.builder().name("tight-worker").build());
+			assertThat(again.replay()).isEqualTo(accepted.size());
+			await().atMost(WAIT).until(() -> replayed.size() >= accepted.size());
+			assertThat(replayed).as("only what was accepted comes back").containsExactlyElementsOf(accepted);
+		}
+		finally {
+			again.close();
 		}
 	}
 

@@ -13,8 +13,8 @@ import dev.amb.core.SubscribeOptions;
 import dev.amb.core.inmemory.InMemoryBroker;
 
 /**
- * The process {@link WalCrashTests} kills: publishes as fast as it can with policy
- * {@link FsyncPolicy#ALWAYS} through a bus with the in-memory backend and a write-ahead log, while
+ * The process {@link WalCrashTests} kills: publishes as fast as it can, with the fsync policy
+ * named by its third argument ({@link FsyncPolicy#ALWAYS} if none), through a bus with the in-memory backend and a write-ahead log, while
  * a subscription handles the messages. Each line it prints is written with one unbuffered call:
  * {@code A <payload>} before a publish, {@code P <id> <payload>} once its future completed,
  * {@code D <id> <payload>} when the handler got it (before it is acknowledged), {@code READY}
@@ -32,7 +32,8 @@ public final class WalCrashChild {
 	public static void main(String[] args) throws Exception {
 		Path directory = Path.of(args[0]);
 		String tag = args[1];
-		FileMessageStore store = FileMessageStore.builder(directory).fsync(FsyncPolicy.ALWAYS).segmentBytes(256 * 1024).build();
+		FsyncPolicy policy = (args.length > 2) ? FsyncPolicy.valueOf(args[2]) : FsyncPolicy.ALWAYS;
+		FileMessageStore store = FileMessageStore.builder(directory).fsync(policy).segmentBytes(256 * 1024).build();
 		DefaultMessageBus bus = DefaultMessageBus.builder().adapter(new InMemoryBroker()).store(store).build();
 		bus.subscribe(TOPIC, String.class, (message) -> {
 			emit("D " + message.getId() + " " + message.getPayload());

@@ -54,8 +54,10 @@ public class AmbEndpoint {
 		Map<String, Long> published = new java.util.LinkedHashMap<>(this.bus.publishedByTopic());
 		// Reply topics are the bus's own plumbing, one per bus instance; replies are counted in the counters.
 		published.keySet().removeIf((topic) -> topic.startsWith(Topics.INTERNAL_SEGMENT + "."));
+		Map<String, Object> wal = (this.bus.store() != null) ? AmbHealthIndicator.describe(this.bus.store().health())
+				: null;
 		return new BusDescriptor(this.bus.backend(), capabilities, this.bus.health().reachable(), published,
-				subscriptions, listeners(), this.bus.counters().snapshot());
+				subscriptions, listeners(), this.bus.counters().snapshot(), wal);
 	}
 
 	/**
@@ -130,10 +132,11 @@ public class AmbEndpoint {
 	 * @param subscriptions the open subscriptions
 	 * @param listeners the {@code @AmbListener} methods
 	 * @param counters the bus counters
+	 * @param wal the write-ahead log's state, or null without one
 	 */
 	public record BusDescriptor(String backend, Set<String> capabilities, boolean reachable,
 			Map<String, Long> published, List<SubscriptionDescriptor> subscriptions, List<ListenerDescriptor> listeners,
-			Map<String, Long> counters) {
+			Map<String, Long> counters, Map<String, Object> wal) {
 
 	}
 

@@ -12,6 +12,7 @@ import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.Message;
 import dev.amb.core.Priority;
 import dev.amb.core.SubscriptionInfo;
+import dev.amb.core.persistence.MessageStore;
 import dev.amb.core.spi.ConsumerState;
 import dev.amb.core.spi.DeliveryInterceptor;
 import dev.amb.core.spi.PublishInterceptor;
@@ -142,6 +143,27 @@ public final class AmbMetrics implements PublishInterceptor, DeliveryInterceptor
 		for (SubscriptionInfo info : messageBus.subscriptions()) {
 			registerGauges(info.id());
 		}
+		MessageStore store = messageBus.store();
+		if (store != null && this.registry.find("amb.wal.pending").gauge() == null) {
+			Gauge.builder("amb.wal.pending", store, (wal) -> wal.health().pending())
+				.description("Messages in the write-ahead log not yet finished with")
+				.register(this.registry);
+			Gauge.builder("amb.wal.bytes.used", store, (wal) -> wal.health().bytesUsed())
+				.description("Bytes the write-ahead log's segments take")
+				.baseUnit("bytes")
+				.register(this.registry);
+		}
+	}
+
+	/**
+	 * The timer of the write-ahead log's forces, fed by the log's writer thread.
+	 * @param registry the registry
+	 * @return the timer
+	 */
+	public static Timer fsyncTimer(MeterRegistry registry) {
+		return Timer.builder("amb.wal.fsync")
+			.description("Time the write-ahead log took to force what it wrote to the disk")
+			.register(registry);
 	}
 
 	private void counter(String name, String description, BusCounters counters, ToDoubleFunction<BusCounters> value) {

@@ -1,12 +1,16 @@
 package dev.amb.spring.boot.autoconfigure;
 
+import java.util.concurrent.TimeUnit;
+
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.spring.boot.actuate.AmbMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
@@ -26,6 +30,13 @@ public final class AmbMetricsAutoConfiguration {
 	@ConditionalOnMissingBean
 	AmbMetrics ambMetrics(MeterRegistry registry, ObjectProvider<DefaultMessageBus> bus) {
 		return new AmbMetrics(registry, bus);
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty("amb.persistence.enabled")
+	AmbMessageStoreBuilderCustomizer ambWalFsyncTimer(MeterRegistry registry) {
+		Timer timer = AmbMetrics.fsyncTimer(registry);
+		return (builder) -> builder.fsyncListener((nanos) -> timer.record(nanos, TimeUnit.NANOSECONDS));
 	}
 
 }

@@ -1,29 +1,35 @@
 package dev.amb.spring.boot.autoconfigure;
 
+import dev.amb.core.persistence.FileMessageStore;
+import dev.amb.core.persistence.FsyncPolicy;
+import dev.amb.core.persistence.MessageStoreException;
 import dev.amb.spring.boot.diagnostics.InvalidAmbConfigurationException;
 
-import org.springframework.util.ClassUtils;
-
 /**
- * Where the write-ahead log joins the auto-configuration. Until the log is wired in, turning it on
- * stops the start-up with a clear message rather than running without the durability asked for.
+ * Builds the write-ahead log from {@code amb.persistence.*}.
  */
 final class AmbPersistence {
-
-	static final String FILE_MESSAGE_STORE = "dev.amb.core.persistence.FileMessageStore";
 
 	private AmbPersistence() {
 	}
 
-	static void check(AmbProperties.Persistence persistence) {
-		if (!persistence.isEnabled()) {
-			return;
+	static FileMessageStore.Builder builder(AmbProperties.Persistence persistence) {
+		return FileMessageStore.builder(persistence.getDir())
+			.fsync(FsyncPolicy.valueOf(persistence.getFsync().name()))
+			.fsyncInterval(persistence.getFsyncInterval())
+			.segmentBytes(persistence.getSegmentSize().toBytes())
+			.maxDiskBytes(persistence.getMaxDiskSize().toBytes())
+			.capWait(persistence.getCapWait());
+	}
+
+	static FileMessageStore open(FileMessageStore.Builder builder, AmbProperties.Persistence persistence) {
+		try {
+			return builder.build();
 		}
-		String why = ClassUtils.isPresent(FILE_MESSAGE_STORE, AmbPersistence.class.getClassLoader())
-				? "the write-ahead log is not wired into the Spring Boot auto-configuration of this version"
-				: "this version of amb-core has no write-ahead log (" + FILE_MESSAGE_STORE + ")";
-		throw new InvalidAmbConfigurationException("amb.persistence.enabled", true,
-				why + "; set it to false (or remove it) to run without one");
+		catch (MessageStoreException | IllegalArgumentException ex) {
+			throw new InvalidAmbConfigurationException("amb.persistence.dir", persistence.getDir().toAbsolutePath(),
+					"must be a directory this process can create, lock and write (" + ex.getMessage() + ")");
+		}
 	}
 
 }

@@ -351,7 +351,16 @@ public class AmbProperties implements InitializingBean {
 		private Fsync fsync = Fsync.ALWAYS;
 
 		/** How often the log is synced under the interval policy. */
-		private Duration fsyncInterval = Duration.ofMillis(100);
+		private Duration fsyncInterval = Duration.ofSeconds(1);
+
+		/** The size at which the log starts a new segment file, between 4KB and 1GB and at most a quarter of max-disk-size. */
+		private DataSize segmentSize = DataSize.ofMegabytes(64);
+
+		/** The most disk the log may use; above it publishes wait (cap-wait), then fail, instead of losing messages. */
+		private DataSize maxDiskSize = DataSize.ofGigabytes(1);
+
+		/** How long a publish waits for room when the log is at max-disk-size. */
+		private Duration capWait = Duration.ofSeconds(5);
 
 		/** @return whether the log is on */
 		public boolean isEnabled() {
@@ -393,7 +402,47 @@ public class AmbProperties implements InitializingBean {
 			this.fsyncInterval = fsyncInterval;
 		}
 
+		/** @return the segment size */
+		public DataSize getSegmentSize() {
+			return this.segmentSize;
+		}
+
+		/** @param segmentSize the segment size */
+		public void setSegmentSize(DataSize segmentSize) {
+			this.segmentSize = segmentSize;
+		}
+
+		/** @return the disk-usage cap */
+		public DataSize getMaxDiskSize() {
+			return this.maxDiskSize;
+		}
+
+		/** @param maxDiskSize the disk-usage cap */
+		public void setMaxDiskSize(DataSize maxDiskSize) {
+			this.maxDiskSize = maxDiskSize;
+		}
+
+		/** @return how long a publish waits at the cap */
+		public Duration getCapWait() {
+			return this.capWait;
+		}
+
+		/** @param capWait how long a publish waits at the cap */
+		public void setCapWait(Duration capWait) {
+			this.capWait = capWait;
+		}
+
 		void validate() {
+			if (this.segmentSize == null || this.segmentSize.toBytes() < 4096
+					|| this.segmentSize.toBytes() > DataSize.ofGigabytes(1).toBytes()) {
+				throw new InvalidAmbConfigurationException("amb.persistence.segment-size", this.segmentSize,
+						"must be between 4KB and 1GB");
+			}
+			if (this.maxDiskSize == null || this.maxDiskSize.toBytes() < 16 * 1024) {
+				throw new InvalidAmbConfigurationException("amb.persistence.max-disk-size", this.maxDiskSize,
+						"must be at least 16KB");
+			}
+			notNegative("amb.persistence.cap-wait", this.capWait);
 			if (this.enabled && this.dir == null) {
 				throw new InvalidAmbConfigurationException("amb.persistence.dir", null,
 						"must name a directory when amb.persistence.enabled=true");

@@ -183,6 +183,25 @@ class AmbActuatorTests {
 	}
 
 	@Test
+	void healthIsDegradedWhenAConsumerNeverTakesItsBacklog() {
+		this.runner.withUserConfiguration(StuckConsumerAdapterConfiguration.class)
+			.withPropertyValues("amb.health.stall-timeout=200ms")
+			.run((context) -> {
+				context.getBean(DefaultMessageBus.class).subscribe("stuck", String.class, (message) -> {
+				}, dev.amb.core.SubscribeOptions.builder().name("stuck-sub").build());
+				AmbHealthIndicator indicator = context.getBean(AmbHealthIndicator.class);
+				assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+				await().atMost(Duration.ofSeconds(5))
+					.untilAsserted(() -> assertThat(indicator.health().getStatus()).isEqualTo(AmbHealthIndicator.DEGRADED));
+				@SuppressWarnings("unchecked")
+				Map<String, Map<String, Object>> subscriptions = (Map<String, Map<String, Object>>) indicator.health()
+					.getDetails()
+					.get("subscriptions");
+				assertThat(subscriptions.get("stuck-sub")).containsEntry("state", "stalled");
+			});
+	}
+
+	@Test
 	void healthIsDownWhenTheBackendIsUnreachable() {
 		this.runner.withUserConfiguration(UnreachableAdapterConfiguration.class).run((context) -> {
 			Health health = context.getBean(AmbHealthIndicator.class).health();
@@ -355,6 +374,75 @@ class AmbActuatorTests {
 		@Bean(destroyMethod = "close")
 		dev.amb.core.MessageBus userBus() {
 			return dev.amb.core.MessageBus.builder().adapter(new InMemoryBroker()).build();
+		}
+
+	}
+
+	/** A backend whose consumers report a backlog they never take: a consumer thread that died. */
+	@Configuration(proxyBeanMethods = false)
+	static class StuckConsumerAdapterConfiguration {
+
+		@Bean
+		BrokerAdapter stuckAdapter() {
+			InMemoryBroker delegate = new InMemoryBroker();
+			return new BrokerAdapter() {
+
+				@Override
+				public String name() {
+					return "stuck";
+				}
+
+				@Override
+				public java.util.Set<dev.amb.core.spi.Capability> capabilities() {
+					return delegate.capabilities();
+				}
+
+				@Override
+				public void start(dev.amb.core.spi.AdapterContext adapterContext) {
+					delegate.start(adapterContext);
+				}
+
+				@Override
+				public java.util.concurrent.CompletableFuture<Void> send(dev.amb.core.spi.Envelope envelope) {
+					return delegate.send(envelope);
+				}
+
+				@Override
+				public dev.amb.core.spi.BrokerConsumer subscribe(dev.amb.core.spi.ConsumerSpec spec,
+						dev.amb.core.spi.DeliveryHandler handler) {
+					return new dev.amb.core.spi.BrokerConsumer() {
+
+						@Override
+						public void pause() {
+						}
+
+						@Override
+						public void resume() {
+						}
+
+						@Override
+						public dev.amb.core.spi.ConsumerState state() {
+							return new dev.amb.core.spi.ConsumerState(new long[] { 0, 3, 0 }, 100, 80, 0, false, 0);
+						}
+
+						@Override
+						public void close(Duration drainTimeout) {
+						}
+
+					};
+				}
+
+				@Override
+				public BrokerHealth health() {
+					return delegate.health();
+				}
+
+				@Override
+				public void close(Duration timeout) {
+					delegate.close(timeout);
+				}
+
+			};
 		}
 
 	}

@@ -1,5 +1,7 @@
 package dev.amb.spring.boot.autoconfigure;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,7 @@ import dev.amb.spring.boot.diagnostics.InvalidAmbConfigurationException;
 import dev.amb.spring.boot.listener.AmbListenerAnnotationBeanPostProcessor;
 import dev.amb.spring.boot.listener.AmbListenerEndpointRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -234,12 +237,23 @@ class AmbAutoConfigurationTests {
 	}
 
 	@Test
-	void persistenceThatIsNotAvailableFailsInsteadOfBeingIgnored() {
-		assertInvalid("amb.persistence.enabled=true", "amb.persistence.enabled", "write-ahead log");
+	void persistenceInAnUnusableDirectoryIsExplained(@TempDir Path temp) throws Exception {
+		Path file = Files.createFile(temp.resolve("not-a-directory"));
+		assertInvalid("amb.persistence.enabled=true", "amb.persistence.dir=" + file, "amb.persistence.dir",
+				"must be a directory");
+	}
+
+	@Test
+	void segmentSizeOutOfRangeIsRefused() {
+		assertInvalid("amb.persistence.segment-size=1KB", "amb.persistence.segment-size", "between 4KB and 1GB");
 	}
 
 	private void assertInvalid(String property, String name, String reason) {
-		this.runner.withPropertyValues(property).run((context) -> {
+		assertInvalid(property, "amb.source=/amb", name, reason);
+	}
+
+	private void assertInvalid(String property, String other, String name, String reason) {
+		this.runner.withPropertyValues(property, other).run((context) -> {
 			assertThat(context).hasFailed();
 			assertThat(context.getStartupFailure()).rootCause().isInstanceOf(InvalidAmbConfigurationException.class);
 			FailureAnalysis analysis = analyze(context);

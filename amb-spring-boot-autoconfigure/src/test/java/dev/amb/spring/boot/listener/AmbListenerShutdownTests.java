@@ -35,6 +35,22 @@ class AmbListenerShutdownTests {
 			});
 	}
 
+	@Test
+	void closingTheContextDrainsWhatIsQueuedForTheListener() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AmbAutoConfiguration.class))
+			.withUserConfiguration(SlowListener.class)
+			.run((context) -> {
+				SlowListener listener = context.getBean(SlowListener.class);
+				DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
+				for (int i = 0; i < 4; i++) {
+					bus.publish("slow.work", "job-" + i).get(5, TimeUnit.SECONDS);
+				}
+				assertThat(listener.started.await(10, TimeUnit.SECONDS)).isTrue();
+				context.close();
+				assertThat(listener.finished).containsExactly("job-0", "job-1", "job-2", "job-3");
+			});
+	}
+
 	static class SlowListener {
 
 		final CountDownLatch started = new CountDownLatch(1);
@@ -44,7 +60,7 @@ class AmbListenerShutdownTests {
 		@AmbListener(topics = "slow.work")
 		void on(String job) throws InterruptedException {
 			this.started.countDown();
-			Thread.sleep(500);
+			Thread.sleep(300);
 			this.finished.add(job);
 		}
 
