@@ -57,7 +57,7 @@ final class RedisConsumer implements BrokerConsumer {
 	private static final int CHUNK = 1;
 
 	/** Handlers longer than this let the reader catch up before the next entry is chosen. */
-	private static final long CATCH_UP_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+	private static final long CATCH_UP_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
 	private final RedisBrokerAdapter adapter;
 
@@ -133,6 +133,14 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private volatile long readsStarted;
 
+	private volatile boolean catchUpRequested;
+
+	private volatile long fullReadsStarted;
+
+	private volatile long fullReadsCompleted;
+
+	private boolean fullReadPending;
+
 	private volatile boolean awaitingRead;
 
 	@SuppressWarnings("unchecked")
@@ -147,7 +155,7 @@ final class RedisConsumer implements BrokerConsumer {
 				"amb-" + ProcessHandle.current().pid() + "-" + spec.id() + "-" + unique);
 		this.probeOptions = StreamReadOptions.empty().count(this.settings.batchSize());
 		this.blockingOptions = this.probeOptions.block(this.settings.blockTimeout());
-		this.shortBlockingOptions = this.probeOptions.block(Duration.ofMillis(2));
+		this.shortBlockingOptions = this.probeOptions.block(Duration.ofMillis(1));
 		this.claimIntervalNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
 				this.settings.claimTimeout().toNanos() / 2);
 		this.laneOffsets = new StreamOffset[Priority.laneCount()][];
@@ -213,6 +221,7 @@ final class RedisConsumer implements BrokerConsumer {
 					}
 					finally {
 						readCompleted();
+						fullReadCompleted();
 					}
 				}
 				failures = 0;
@@ -237,6 +246,17 @@ final class RedisConsumer implements BrokerConsumer {
 			Thread.sleep(Math.min(this.settings.blockTimeout().toMillis(),
 					this.settings.topicRefreshInterval().toMillis()));
 			return null;
+		}
+		if (this.catchUpRequested) {
+			// A worker waits for a read of every lane that started after it asked (see catchUp).
+			this.catchUpRequested = false;
+			this.fullReadsStarted++;
+			List<ByteRecord> records = xReadGroup(this.probeOptions, this.allOffsets, false);
+			this.fullReadPending = true;
+			if (records == null || records.isEmpty()) {
+				fullReadCompleted();
+			}
+			return records;
 		}
 		if (this.servedAhead < this.settings.starvationBound()) {
 			for (int lane = 0; lane < this.lowestLane; lane++) {
@@ -534,6 +554,14 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private void readCompleted() {
 		this.readsCompleted = this.readsStarted;
+	}
+
+	private void fullReadCompleted() {
+		if (!this.fullReadPending) {
+			return;
+		}
+		this.fullReadPending = false;
+		this.fullReadsCompleted = this.fullReadsStarted;
 		if (this.awaitingRead) {
 			synchronized (this.readProgress) {
 				this.readProgress.notifyAll();
@@ -548,7 +576,7 @@ final class RedisConsumer implements BrokerConsumer {
 	 * wait); at most half the handler's time, between 10 and 50 ms; only when entries wait.
 	 */
 	private void catchUp(long handlerNanos, LaneBuffer buffer) throws InterruptedException {
-		long waitNanos = Math.max(CATCH_UP_AFTER_NANOS,
+		long waitNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10),
 				Math.min(handlerNanos / 2, TimeUnit.MILLISECONDS.toNanos(50)));
 		if (handlerNanos < CATCH_UP_AFTER_NANOS || this.draining || !this.running || buffer.isEmpty()
 				|| readerWaitsForRoom()) {
@@ -558,13 +586,14 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 		// A read that starts from now sees everything published before now; while entries wait in the
 		// buffers, the reader blocks only briefly, so one starts soon.
-		long target = this.readsStarted + 1;
+		long target = this.fullReadsStarted + 1;
+		this.catchUpRequested = true;
 		long deadline = System.nanoTime() + waitNanos;
 		synchronized (this.readProgress) {
 			this.awaitingRead = true;
 			try {
 				long left;
-				while (this.readsCompleted < target && (left = deadline - System.nanoTime()) > 0) {
+				while (this.fullReadsCompleted < target && (left = deadline - System.nanoTime()) > 0) {
 					TimeUnit.NANOSECONDS.timedWait(this.readProgress, left);
 				}
 			}

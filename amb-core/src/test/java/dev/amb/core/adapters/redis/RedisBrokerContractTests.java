@@ -6,10 +6,15 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.stream.StreamRecords;
 
 import dev.amb.core.contract.BrokerContractTests;
+import dev.amb.core.contract.DurableGroupContract;
+import dev.amb.core.contract.PauseContract;
+import dev.amb.core.contract.PriorityContract;
+import dev.amb.core.contract.WildcardContract;
 import dev.amb.core.spi.BrokerAdapter;
 
 /**
@@ -49,6 +54,26 @@ class RedisBrokerContractTests extends BrokerContractTests {
 					.withStreamKey(bytes(redis.prefix() + topic + ":normal")));
 		}
 		return true;
+	}
+
+	@Nested
+	class Priorities extends PriorityContract {
+
+	}
+
+	@Nested
+	class Wildcards extends WildcardContract {
+
+	}
+
+	@Nested
+	class DurableGroups extends DurableGroupContract {
+
+	}
+
+	@Nested
+	class Pause extends PauseContract {
+
 	}
 
 	private static byte[] bytes(String text) {
