@@ -1,10 +1,9 @@
 package dev.amb.core.contract;
 
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,24 +13,14 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
-import java.util.function.IntSupplier;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 import dev.amb.core.Backoff;
-import dev.amb.core.Backpressure;
-import dev.amb.core.BackpressureException;
-import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.BusClosedException;
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.InvalidMessageException;
@@ -44,7 +33,6 @@ import dev.amb.core.PublishOptions;
 import dev.amb.core.RequestTimeoutException;
 import dev.amb.core.SubscribeOptions;
 import dev.amb.core.Subscription;
-import dev.amb.core.SubscriptionInfo;
 import dev.amb.core.Topics;
 import dev.amb.core.UnsupportedCapabilityException;
 import dev.amb.core.codec.MalformedEnvelopeException;
@@ -57,252 +45,52 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The contract every backend honours: DESIGN.md section 2, one test (or a few) per clause. A
  * backend's test extends this class and returns a fresh adapter on a real server from
- * {@link #createAdapter()}. Clauses that depend on a {@link Capability} run when the backend
- * declares it; when it does not, the test checks that the lack is visible (a clear exception or an
- * honest state) and is then skipped with an assumption.
+ * {@link #createAdapter()}.
+ * <p>
+ * Recipe for a backend's test class: the clauses that depend on a {@link Capability} live in one
+ * abstract contract per capability, which the backend runs as a {@code @Nested} inner class, one
+ * line per capability its adapter declares, and none for the others:
+ * <pre class="code">
+ * class RedisContractTests extends BrokerContractTests {
+ *
+ * 	&#64;Override
+ * 	protected BrokerAdapter createAdapter() { ... }
+ *
+ * 	// hooks (deliveryTimeout(), quietPeriod(), priorityTolerance(), sharedBackend(),
+ * 	// sendUnreadable(), customizeBus()) are overridden here; the nested contracts use them too
+ *
+ * 	&#64;Nested class DurableGroups extends DurableGroupContract {}  // DURABLE_GROUPS
+ * 	&#64;Nested class KeyOrder extends KeyOrderContract {}           // KEY_ORDER
+ * 	&#64;Nested class Priorities extends PriorityContract {}         // PRIORITY
+ * 	&#64;Nested class Wildcards extends WildcardContract {}          // WILDCARDS
+ * 	&#64;Nested class BoundedQueues extends BoundedQueueContract {}  // BOUNDED_QUEUES
+ * 	&#64;Nested class Pause extends PauseContract {}                 // PAUSE
+ *
+ * }
+ * </pre>
+ * The nested classes must be inner (not {@code static}) classes of the backend's test class. For
+ * each capability this class checks that a backend declaring it runs its contract as such a nested
+ * class (and that one not declaring it does not), and that a backend lacking it shows the lack
+ * clearly where it can be observed: a wildcard pattern or {@code pause()} is refused with an
+ * {@link UnsupportedCapabilityException}, an unbounded queue reports capacity -1, a group without
+ * members keeps no backlog. Nothing is ever skipped.
  * <p>
  * Every test uses its own topic and group names (a random prefix), so backends on a shared server
  * can run it next to other tests.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
-public abstract class BrokerContractTests {
-
-	/** A record payload, as agents usually exchange. */
-	public record Task(String name, int priority, List<String> tags) {
-	}
-
-	private final List<DefaultMessageBus> buses = new CopyOnWriteArrayList<>();
-
-	private final List<Gate> gates = new CopyOnWriteArrayList<>();
-
-	private String prefix;
-
-	/** The bus of the test, on a fresh adapter, closed after the test. */
-	protected DefaultMessageBus bus;
+public abstract class BrokerContractTests extends ContractSupport {
 
 	/**
-	 * A fresh adapter for one test, on the real server. The bus starts it and closes it.
+	 * A fresh adapter for one test, on the real server. The bus starts it and closes it; the nested
+	 * capability contracts take theirs from here too.
 	 * @return the adapter
 	 */
+	@Override
 	protected abstract BrokerAdapter createAdapter();
-
-	/**
-	 * How long a message may take to arrive; 10 s by default.
-	 * @return the delivery timeout
-	 */
-	protected Duration deliveryTimeout() {
-		return Duration.ofSeconds(10);
-	}
-
-	/**
-	 * How long a test watches for a message that must not arrive; 500 ms by default.
-	 * @return the quiet period
-	 */
-	protected Duration quietPeriod() {
-		return Duration.ofMillis(500);
-	}
-
-	/**
-	 * How many lower-lane messages may overtake a waiting higher-lane message, for backends that
-	 * prefetch a few messages before the lanes are compared; 0 by default.
-	 * @return the tolerance
-	 */
-	protected int priorityTolerance() {
-		return 0;
-	}
-
-	@BeforeEach
-	void openBus() {
-		this.prefix = "ct" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xFFFFFFFFFFL);
-		this.bus = newBus((builder) -> {
-		});
-	}
-
-	@AfterEach
-	void closeBuses() {
-		this.gates.forEach(Gate::release);
-		List<DefaultMessageBus> open = new ArrayList<>(this.buses);
-		Collections.reverse(open);
-		for (DefaultMessageBus each : open) {
-			each.close();
-		}
-		this.buses.clear();
-		this.gates.clear();
-	}
-
-	// --- helpers -------------------------------------------------------------------------------
-
-	/**
-	 * A bus on a fresh adapter, closed after the test.
-	 * @param customizer changes to the builder (drain timeout, payload limit)
-	 * @return the bus
-	 */
-	protected DefaultMessageBus newBus(Consumer<DefaultMessageBus.Builder> customizer) {
-		DefaultMessageBus.Builder builder = DefaultMessageBus.builder()
-			.adapter(createAdapter())
-			.source("/amb/contract")
-			.drainTimeout(Duration.ofSeconds(5));
-		customizeBus(builder);
-		customizer.accept(builder);
-		DefaultMessageBus created = builder.build();
-		this.buses.add(created);
-		return created;
-	}
-
-	/**
-	 * Adds what every bus of this backend's tests needs, such as a write-ahead log; nothing by default.
-	 * @param builder the builder, with the adapter already set
-	 */
-	protected void customizeBus(DefaultMessageBus.Builder builder) {
-	}
-
-	/**
-	 * A topic name unique to this test.
-	 * @param name the last segments
-	 * @return the topic
-	 */
-	protected String topic(String name) {
-		return this.prefix + "." + name;
-	}
-
-	/**
-	 * A group name unique to this test.
-	 * @param name the name
-	 * @return the group
-	 */
-	protected String group(String name) {
-		return this.prefix + "-" + name;
-	}
-
-	/** A gate a handler waits at until the test releases it; released in any case after the test. */
-	protected Gate gate() {
-		Gate gate = new Gate();
-		this.gates.add(gate);
-		return gate;
-	}
-
-	protected Set<Capability> capabilities() {
-		return this.bus.capabilities();
-	}
-
-	protected ConsumerState state(DefaultMessageBus on, Subscription subscription) {
-		for (SubscriptionInfo info : on.subscriptions()) {
-			if (info.id().equals(subscription.id())) {
-				return info.state();
-			}
-		}
-		throw new AssertionError("No subscription '" + subscription.id() + "' in " + on.subscriptions());
-	}
-
-	protected void awaitCount(IntSupplier count, int expected) {
-		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(count.getAsInt()).isEqualTo(expected));
-	}
-
-	/** Waits, then checks that the count stays as it is for the quiet period. */
-	protected void awaitSteady(IntSupplier count, int expected) {
-		awaitCount(count, expected);
-		await().during(quietPeriod())
-			.atMost(quietPeriod().plus(deliveryTimeout()))
-			.untilAsserted(() -> assertThat(count.getAsInt()).isEqualTo(expected));
-	}
-
-	/** Waits until every count is as expected, then checks that they all stay so for one quiet period. */
-	protected void awaitSteady(Map<String, IntSupplier> counts, Map<String, Integer> expected) {
-		await().atMost(deliveryTimeout()).untilAsserted(() -> assertThat(snapshot(counts)).isEqualTo(expected));
-		await().during(quietPeriod())
-			.atMost(quietPeriod().plus(deliveryTimeout()))
-			.untilAsserted(() -> assertThat(snapshot(counts)).isEqualTo(expected));
-	}
-
-	private static Map<String, Integer> snapshot(Map<String, IntSupplier> counts) {
-		Map<String, Integer> snapshot = new LinkedHashMap<>();
-		counts.forEach((name, count) -> snapshot.put(name, count.getAsInt()));
-		return snapshot;
-	}
-
-	protected static Throwable failureOf(CompletableFuture<?> future, Duration within) {
-		try {
-			future.get(within.toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (ExecutionException ex) {
-			return ex.getCause();
-		}
-		catch (Exception ex) {
-			throw new AssertionError("The future did not fail within " + within + ": " + ex, ex);
-		}
-		throw new AssertionError("The future completed normally; it should have failed");
-	}
-
-	protected <T> T join(CompletableFuture<T> future) {
-		try {
-			return future.get(deliveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (Exception ex) {
-			throw new AssertionError("The future did not complete within " + deliveryTimeout() + ": " + ex, ex);
-		}
-	}
-
-	protected static SubscribeOptions.Builder options() {
-		return SubscribeOptions.builder().backoff(new Backoff(Duration.ofMillis(10), 1.0, Duration.ofMillis(10)));
-	}
-
-	/**
-	 * Collects what a handler receives.
-	 *
-	 * @param <T> the payload type
-	 */
-	public static final class Recorder<T> implements MessageHandler<T> {
-
-		private final List<Message<T>> messages = new CopyOnWriteArrayList<>();
-
-		@Override
-		public void handle(Message<T> message) throws Exception {
-			this.messages.add(message);
-		}
-
-		public int count() {
-			return this.messages.size();
-		}
-
-		public List<Message<T>> messages() {
-			return this.messages;
-		}
-
-		public List<T> payloads() {
-			return this.messages.stream().map(Message::getPayload).toList();
-		}
-
-	}
-
-	/** A place where a handler waits until the test lets it go. */
-	public static final class Gate {
-
-		private final CountDownLatch entered = new CountDownLatch(1);
-
-		private final CountDownLatch released = new CountDownLatch(1);
-
-		/** Called by the handler: signals that it is in, and waits for the release (at most 60 s). */
-		public void pass() throws InterruptedException {
-			this.entered.countDown();
-			this.released.await(60, TimeUnit.SECONDS);
-		}
-
-		/** Waits until a handler is at the gate. */
-		public void awaitEntered(Duration timeout) throws InterruptedException {
-			assertThat(this.entered.await(timeout.toMillis(), TimeUnit.MILLISECONDS))
-				.as("a handler reached the gate").isTrue();
-		}
-
-		public void release() {
-			this.released.countDown();
-		}
-
-	}
 
 	// --- clause 1: round trip --------------------------------------------------------------------
 
@@ -450,29 +238,6 @@ public abstract class BrokerContractTests {
 		await().atMost(deliveryTimeout().multipliedBy(2)).untilAsserted(() -> assertThat(handled).hasSize(total));
 	}
 
-	@Test
-	void durableGroupKeepsItsBacklogWhileNoMemberIsSubscribed() {
-		if (!capabilities().contains(Capability.DURABLE_GROUPS)) {
-			assertThat(capabilities()).doesNotContain(Capability.DURABLE_GROUPS);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no durable groups");
-		}
-		String topic = topic("durable");
-		String group = group("keepers");
-		Recorder<String> before = new Recorder<>();
-		Subscription member = this.bus.subscribe(topic, String.class, before, options().group(group).build());
-		join(this.bus.publish(topic, "while-subscribed"));
-		awaitCount(before::count, 1);
-		member.close();
-		List<String> backlog = List.of("b1", "b2", "b3");
-		for (String payload : backlog) {
-			join(this.bus.publish(topic, payload));
-		}
-		Recorder<String> after = new Recorder<>();
-		this.bus.subscribe(topic, String.class, after, options().group(group).build());
-		awaitSteady(after::count, backlog.size());
-		assertThat(after.payloads()).containsExactlyInAnyOrderElementsOf(backlog);
-	}
-
 	// --- clause 4: order -------------------------------------------------------------------------
 
 	@Test
@@ -483,153 +248,6 @@ public abstract class BrokerContractTests {
 		publishKeyed(topic, 4, 30);
 		awaitCount(recorder::count, 120);
 		assertOrderPerKey(recorder.messages());
-	}
-
-	@Test
-	void sameKeyAndPriorityKeepPublishOrderWithConcurrency() {
-		if (!capabilities().contains(Capability.KEY_ORDER)) {
-			assertThat(capabilities()).doesNotContain(Capability.KEY_ORDER);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no key order under concurrency");
-		}
-		String topic = topic("order-concurrent");
-		Recorder<String> recorder = new Recorder<>();
-		this.bus.subscribe(topic, String.class, jitter(recorder), options().concurrency(3).build());
-		publishKeyed(topic, 6, 25);
-		awaitCount(recorder::count, 150);
-		assertOrderPerKey(recorder.messages());
-	}
-
-	@Test
-	void sameKeyAndPriorityKeepPublishOrderInAGroupWithConcurrency() {
-		if (!capabilities().contains(Capability.KEY_ORDER)) {
-			assertThat(capabilities()).doesNotContain(Capability.KEY_ORDER);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no key order in groups");
-		}
-		String topic = topic("order-group");
-		String group = group("ordered");
-		Recorder<String> recorder = new Recorder<>();
-		this.bus.subscribe(topic, String.class, jitter(recorder), options().group(group).concurrency(2).build());
-		this.bus.subscribe(topic, String.class, jitter(recorder), options().group(group).concurrency(2).build());
-		publishKeyed(topic, 6, 25);
-		awaitSteady(recorder::count, 150);
-		assertOrderPerKey(recorder.messages());
-	}
-
-	private void publishKeyed(String topic, int keys, int perKey) {
-		List<CompletableFuture<UUID>> sent = new ArrayList<>();
-		for (int i = 0; i < perKey; i++) {
-			for (int k = 0; k < keys; k++) {
-				Priority priority = (k % 2 == 0) ? Priority.NORMAL : Priority.LOW;
-				sent.add(this.bus.publish(topic, "k" + k + ":" + i,
-						PublishOptions.builder().key("k" + k).priority(priority).build()));
-			}
-		}
-		sent.forEach(this::join);
-	}
-
-	private static <T> MessageHandler<T> jitter(MessageHandler<T> handler) {
-		return (message) -> {
-			Thread.sleep(ThreadLocalRandom.current().nextInt(2));
-			handler.handle(message);
-		};
-	}
-
-	private static void assertOrderPerKey(List<Message<String>> messages) {
-		Map<String, List<Integer>> sequences = new HashMap<>();
-		for (Message<String> message : messages) {
-			String[] parts = message.getPayload().split(":");
-			assertThat(message.getKey()).isEqualTo(parts[0]);
-			sequences.computeIfAbsent(parts[0], (key) -> new ArrayList<>()).add(Integer.parseInt(parts[1]));
-		}
-		sequences.forEach((key, sequence) -> assertThat(sequence).as("order of key " + key).isSorted()
-			.doesNotHaveDuplicates());
-	}
-
-	// --- clause 5: priority lanes ----------------------------------------------------------------
-
-	@Test
-	void higherLaneIsDeliveredFirstFromABacklog() throws Exception {
-		assumePriority();
-		String topic = topic("lanes");
-		Gate gate = gate();
-		List<Message<String>> received = new CopyOnWriteArrayList<>();
-		this.bus.subscribe(topic, String.class, (message) -> {
-			if (message.getPayload().equals("blocker")) {
-				gate.pass();
-				return;
-			}
-			received.add(message);
-		});
-		join(this.bus.publish(topic, "blocker"));
-		gate.awaitEntered(deliveryTimeout());
-		for (int i = 0; i < 5; i++) {
-			join(this.bus.publish(topic, "low-" + i, PublishOptions.priority(Priority.LOW)));
-		}
-		for (int i = 0; i < 5; i++) {
-			join(this.bus.publish(topic, "normal-" + i, PublishOptions.priority(Priority.NORMAL)));
-		}
-		for (int i = 0; i < 5; i++) {
-			join(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
-		}
-		gate.release();
-		awaitCount(received::size, 15);
-		List<Priority> lanes = received.stream().map(Message::getPriority).toList();
-		int tolerance = priorityTolerance();
-		assertThat(lanes.subList(0, 5 + tolerance)).as("delivery order " + lanes)
-			.filteredOn((lane) -> lane == Priority.HIGH)
-			.hasSize(5);
-		assertThat(lanes.subList(lanes.size() - 5 - tolerance, lanes.size())).as("delivery order " + lanes)
-			.filteredOn((lane) -> lane == Priority.LOW)
-			.hasSize(5);
-		assertOrderWithinLane(received);
-	}
-
-	@Test
-	void starvationBoundLetsTheLowestLaneThrough() throws Exception {
-		assumePriority();
-		String topic = topic("starvation");
-		Gate gate = gate();
-		List<Message<String>> received = new CopyOnWriteArrayList<>();
-		this.bus.subscribe(topic, String.class, (message) -> {
-			if (message.getPayload().equals("blocker")) {
-				gate.pass();
-				return;
-			}
-			received.add(message);
-		});
-		join(this.bus.publish(topic, "blocker"));
-		gate.awaitEntered(deliveryTimeout());
-		join(this.bus.publish(topic, "low", PublishOptions.priority(Priority.LOW)));
-		int highs = 200;
-		List<CompletableFuture<UUID>> sent = new ArrayList<>();
-		for (int i = 0; i < highs; i++) {
-			sent.add(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
-		}
-		sent.forEach(this::join);
-		gate.release();
-		awaitCount(received::size, highs + 1);
-		List<String> payloads = received.stream().map(Message::getPayload).toList();
-		int lowAt = payloads.indexOf("low");
-		assertThat(lowAt).as("position of the low message among " + (highs + 1) + " deliveries")
-			.isGreaterThanOrEqualTo((priorityTolerance() > 0) ? 0 : 1)
-			.isLessThan(highs);
-	}
-
-	private void assumePriority() {
-		if (!capabilities().contains(Capability.PRIORITY)) {
-			assertThat(capabilities()).doesNotContain(Capability.PRIORITY);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no priority lanes");
-		}
-	}
-
-	private static void assertOrderWithinLane(List<Message<String>> received) {
-		Map<Priority, List<Integer>> byLane = new HashMap<>();
-		for (Message<String> message : received) {
-			String payload = message.getPayload();
-			byLane.computeIfAbsent(message.getPriority(), (lane) -> new ArrayList<>())
-				.add(Integer.parseInt(payload.substring(payload.indexOf('-') + 1)));
-		}
-		byLane.forEach((lane, sequence) -> assertThat(sequence).as("order within lane " + lane).isSorted());
 	}
 
 	// --- clause 6: at-least-once, retries, dead letters ------------------------------------------
@@ -828,54 +446,7 @@ public abstract class BrokerContractTests {
 		assertThat(requesterA.counters().requestTimeouts()).isZero();
 	}
 
-	/**
-	 * Whether two adapters from {@link #createAdapter()} reach the same messages (true for a real
-	 * server; false for the in-memory backend, where each adapter is its own broker).
-	 * @return whether buses on separate adapters talk to each other
-	 */
-	protected boolean sharedBackend() {
-		return true;
-	}
-
-	// --- clause 9: wildcards and topic isolation -------------------------------------------------
-
-	@Test
-	void wildcardsMatchOneOrAnySegmentsButNotDeadLetters() {
-		String star = topic("agent.*");
-		String hash = topic("agent.#");
-		if (!capabilities().contains(Capability.WILDCARDS)) {
-			assertThat(capabilities()).doesNotContain(Capability.WILDCARDS);
-			assertThatExceptionOfType(UnsupportedCapabilityException.class)
-				.isThrownBy(() -> this.bus.subscribe(star, String.class, new Recorder<>()))
-				.withMessageContaining(star);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no wildcards");
-		}
-		Recorder<String> oneSegment = new Recorder<>();
-		Recorder<String> anySegments = new Recorder<>();
-		this.bus.subscribe(star, String.class, oneSegment);
-		this.bus.subscribe(hash, String.class, anySegments);
-		join(this.bus.publish(topic("agent"), "agent"));
-		join(this.bus.publish(topic("agent.x"), "agent.x"));
-		join(this.bus.publish(topic("agent.x.y"), "agent.x.y"));
-		join(this.bus.publish(topic("agent.x.dlq"), "agent.x.dlq"));
-		join(this.bus.publish(topic("agents.x"), "agents.x"));
-		join(this.bus.publish(topic("other.agent.x"), "other.agent.x"));
-		awaitSteady(Map.of("agent.*", oneSegment::count, "agent.#", anySegments::count),
-				Map.of("agent.*", 1, "agent.#", 3));
-		assertThat(oneSegment.payloads()).containsExactly("agent.x");
-		assertThat(anySegments.payloads()).containsExactlyInAnyOrder("agent", "agent.x", "agent.x.y");
-		assertThat(anySegments.messages()).extracting(Message::getTopic)
-			.containsExactlyInAnyOrder(topic("agent"), topic("agent.x"), topic("agent.x.y"));
-	}
-
-	@Test
-	void wildcardNamingTheDeadLetterSegmentReceivesDeadLetters() {
-		assumeTrue(capabilities().contains(Capability.WILDCARDS), "no wildcards (checked in the test above)");
-		Recorder<String> deadLetters = new Recorder<>();
-		this.bus.subscribe(topic("agent.*.dlq"), String.class, deadLetters);
-		join(this.bus.publish(topic("agent.x.dlq"), "dead"));
-		awaitSteady(deadLetters::count, 1);
-	}
+	// --- clause 9: topic isolation (wildcards: WildcardContract) ----------------------------------
 
 	@Test
 	void subscriberOfOneTopicNeverSeesAnother() {
@@ -901,135 +472,7 @@ public abstract class BrokerContractTests {
 		assertThat(onA.messages()).allMatch((message) -> message.getTopic().equals(a));
 	}
 
-	// --- clause 10: backpressure -----------------------------------------------------------------
-
-	@Test
-	void rejectPolicyFailsThePublishAndCountsIt() throws Exception {
-		assumeBoundedQueues();
-		int capacity = 5;
-		Stalled stalled = stall(new Backpressure(capacity, 0.6, BackpressurePolicy.REJECT, Duration.ofSeconds(5)));
-		int rejected = 0;
-		for (int i = 0; i < capacity * 4; i++) {
-			CompletableFuture<UUID> sent = this.bus.publish(stalled.topic, "m" + i);
-			try {
-				sent.get(deliveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
-			}
-			catch (ExecutionException ex) {
-				assertThat(ex.getCause()).isInstanceOf(BackpressureException.class);
-				assertThat(((BackpressureException) ex.getCause()).getPolicy()).isEqualTo(BackpressurePolicy.REJECT);
-				rejected++;
-			}
-			assertThat(state(this.bus, stalled.subscription).depth()).isLessThanOrEqualTo(capacity);
-		}
-		assertThat(rejected).isPositive();
-		assertThat(this.bus.counters().rejected()).isEqualTo(rejected);
-		assertThat(this.bus.counters().throttled()).as("publishers slowed above the threshold").isPositive();
-		stalled.gate.release();
-		awaitSteady(stalled.recorder::count, 1 + capacity * 4 - rejected);
-	}
-
-	@Test
-	void dropOldestPolicyCountsDropsAndKeepsTheNewest() throws Exception {
-		assumeBoundedQueues();
-		int capacity = 5;
-		Stalled stalled = stall(new Backpressure(capacity, 1.0, BackpressurePolicy.DROP_OLDEST, Duration.ofSeconds(5)));
-		int total = capacity * 4;
-		for (int i = 0; i < total; i++) {
-			join(this.bus.publish(stalled.topic, "m" + i));
-			ConsumerState state = state(this.bus, stalled.subscription);
-			assertThat(state.depth()).isLessThanOrEqualTo(capacity);
-			assertThat(state.capacity()).isEqualTo(capacity);
-		}
-		long dropped = this.bus.counters().dropped();
-		assertThat(dropped).isPositive();
-		stalled.gate.release();
-		awaitSteady(stalled.recorder::count, (int) (1 + total - dropped));
-		assertThat(stalled.recorder.payloads()).contains("m" + (total - 1)).doesNotContain("m0");
-		assertThat(this.bus.counters().rejected()).isZero();
-	}
-
-	@Test
-	void blockPolicyWaitsForRoomThenTimesOut() throws Exception {
-		assumeBoundedQueues();
-		int capacity = 3;
-		Duration blockTimeout = Duration.ofMillis(300);
-		Stalled stalled = stall(new Backpressure(capacity, 1.0, BackpressurePolicy.BLOCK, blockTimeout));
-		// Fill to capacity, whatever the backend prefetched: publish until one is refused.
-		Throwable refusal = null;
-		int accepted = 0;
-		for (int i = 0; i < capacity * 10 && refusal == null; i++) {
-			long start = System.nanoTime();
-			CompletableFuture<UUID> sent = CompletableFuture.supplyAsync(() -> this.bus.publish(stalled.topic, "m"))
-				.thenCompose((future) -> future);
-			try {
-				sent.get(blockTimeout.plus(deliveryTimeout()).toMillis(), TimeUnit.MILLISECONDS);
-				accepted++;
-			}
-			catch (ExecutionException ex) {
-				refusal = ex.getCause();
-				assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waited for the block timeout")
-					.isGreaterThanOrEqualTo(blockTimeout.minusMillis(50));
-			}
-		}
-		assertThat(refusal).isInstanceOf(BackpressureException.class);
-		assertThat(accepted).isGreaterThanOrEqualTo(capacity);
-		assertThat(this.bus.counters().rejected()).isEqualTo(1);
-		assertThat(state(this.bus, stalled.subscription).depth()).isEqualTo(capacity);
-		assertThat(state(this.bus, stalled.subscription).isAboveThreshold()).isFalse();
-		stalled.gate.release();
-		awaitSteady(stalled.recorder::count, 1 + accepted);
-		assertThat(this.bus.counters().dropped()).isZero();
-	}
-
-	@Test
-	void blockPolicyLetsThePublisherThroughWhenRoomIsMade() throws Exception {
-		assumeBoundedQueues();
-		int capacity = 2;
-		Stalled stalled = stall(new Backpressure(capacity, 1.0, BackpressurePolicy.BLOCK, Duration.ofSeconds(30)));
-		for (int i = 0; i < capacity; i++) {
-			join(this.bus.publish(stalled.topic, "fill-" + i));
-		}
-		await().atMost(deliveryTimeout())
-			.untilAsserted(() -> assertThat(state(this.bus, stalled.subscription).depth()).isEqualTo(capacity));
-		CompletableFuture<UUID> blocked = CompletableFuture.supplyAsync(() -> this.bus.publish(stalled.topic, "late"))
-			.thenCompose((future) -> future);
-		Thread.sleep(quietPeriod().toMillis());
-		assertThat(blocked).as("publisher waits while the queue is full").isNotDone();
-		stalled.gate.release();
-		join(blocked);
-		awaitSteady(stalled.recorder::count, 2 + capacity);
-		assertThat(stalled.recorder.payloads()).endsWith("late");
-		assertThat(this.bus.counters().rejected()).isZero();
-	}
-
-	private void assumeBoundedQueues() throws Exception {
-		if (!capabilities().contains(Capability.BOUNDED_QUEUES)) {
-			assertThat(capabilities()).doesNotContain(Capability.BOUNDED_QUEUES);
-			Subscription subscription = this.bus.subscribe(topic("unbounded"), String.class, new Recorder<>());
-			assertThat(state(this.bus, subscription).capacity()).as("an unbounded backend reports no capacity")
-				.isEqualTo(-1);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no bounded queues");
-		}
-	}
-
-	/** A subscription whose only worker is held at a gate by a first message. */
-	private record Stalled(String topic, Subscription subscription, Gate gate, Recorder<String> recorder) {
-	}
-
-	private Stalled stall(Backpressure backpressure) throws Exception {
-		String topic = topic("stalled");
-		Gate gate = gate();
-		Recorder<String> recorder = new Recorder<>();
-		Subscription subscription = this.bus.subscribe(topic, String.class, (message) -> {
-			if (message.getPayload().equals("blocker")) {
-				gate.pass();
-			}
-			recorder.handle(message);
-		}, options().backpressure(backpressure).build());
-		join(this.bus.publish(topic, "blocker"));
-		gate.awaitEntered(deliveryTimeout());
-		return new Stalled(topic, subscription, gate, recorder);
-	}
+	// --- clause 10: subscription state (backpressure: BoundedQueueContract; pause: PauseContract) --
 
 	@Test
 	void subscriptionStateShowsProgressAndWork() throws Exception {
@@ -1049,29 +492,6 @@ public abstract class BrokerContractTests {
 		// Set when the message is handed over or when its handler returns, depending on the backend.
 		assertThat(state(this.bus, subscription).lastDeliveryMillis()).isBetween(before, System.currentTimeMillis());
 		assertThat(this.bus.health().reachable()).isTrue();
-	}
-
-	@Test
-	void pausedSubscriptionHoldsMessagesUntilResumed() {
-		String topic = topic("paused");
-		Recorder<String> recorder = new Recorder<>();
-		Subscription subscription = this.bus.subscribe(topic, String.class, recorder);
-		if (!capabilities().contains(Capability.PAUSE)) {
-			assertThat(capabilities()).doesNotContain(Capability.PAUSE);
-			assertThatExceptionOfType(UnsupportedCapabilityException.class).isThrownBy(subscription::pause);
-			assumeTrue(false, "the " + this.bus.backend() + " backend declares no pause");
-		}
-		subscription.pause();
-		assertThat(subscription.isPaused()).isTrue();
-		for (int i = 0; i < 5; i++) {
-			join(this.bus.publish(topic, "m" + i, PublishOptions.key("k")));
-		}
-		awaitSteady(recorder::count, 0);
-		assertThat(state(this.bus, subscription).paused()).isTrue();
-		subscription.resume();
-		assertThat(subscription.isPaused()).isFalse();
-		awaitSteady(recorder::count, 5);
-		assertThat(recorder.payloads()).containsExactly("m0", "m1", "m2", "m3", "m4");
 	}
 
 	// --- clause 11: shutdown ---------------------------------------------------------------------
@@ -1301,16 +721,113 @@ public abstract class BrokerContractTests {
 		assertThat(handled.payloads()).containsExactly("after the garbage");
 	}
 
+	// --- capabilities: a declared one has its contract run, a missing one shows clearly ---------
+
+	@Test
+	void durableGroupsRunTheirContractOrKeepNoBacklogForAGroupWithoutMembers() {
+		if (declaresAndRunsContract(Capability.DURABLE_GROUPS, DurableGroupContract.class, "DurableGroups")) {
+			return;
+		}
+		String topic = topic("not-durable");
+		String group = group("forgetful");
+		Recorder<String> before = new Recorder<>();
+		Subscription member = this.bus.subscribe(topic, String.class, before, options().group(group).build());
+		join(this.bus.publish(topic, "while-subscribed"));
+		awaitCount(before::count, 1);
+		member.close();
+		for (String payload : List.of("b1", "b2", "b3")) {
+			join(this.bus.publish(topic, payload));
+		}
+		Recorder<String> after = new Recorder<>();
+		this.bus.subscribe(topic, String.class, after, options().group(group).build());
+		// A backend that keeps the backlog must declare DURABLE_GROUPS and pass its contract.
+		awaitSteady(after::count, 0);
+	}
+
+	@Test
+	void keyOrderRunsItsContractWhenDeclared() {
+		// Without KEY_ORDER messages may still arrive in order by chance: only the declaration is checked.
+		declaresAndRunsContract(Capability.KEY_ORDER, KeyOrderContract.class, "KeyOrder");
+	}
+
+	@Test
+	void priorityRunsItsContractWhenDeclared() {
+		// Without PRIORITY lanes may still happen to be honoured: only the declaration is checked.
+		declaresAndRunsContract(Capability.PRIORITY, PriorityContract.class, "Priorities");
+	}
+
+	@Test
+	void wildcardsRunTheirContractOrAreRefusedNamingThePattern() {
+		String star = topic("agent.*");
+		if (declaresAndRunsContract(Capability.WILDCARDS, WildcardContract.class, "Wildcards")) {
+			assertThat(this.bus.subscribe(star, String.class, new Recorder<>()).isActive()).isTrue();
+			return;
+		}
+		assertThatExceptionOfType(UnsupportedCapabilityException.class)
+			.isThrownBy(() -> this.bus.subscribe(star, String.class, new Recorder<>()))
+			.withMessageContaining(star);
+	}
+
+	@Test
+	void boundedQueuesRunTheirContractOrReportNoCapacity() {
+		Subscription subscription = this.bus.subscribe(topic("bounds"), String.class, new Recorder<>());
+		long capacity = state(this.bus, subscription).capacity();
+		if (declaresAndRunsContract(Capability.BOUNDED_QUEUES, BoundedQueueContract.class, "BoundedQueues")) {
+			assertThat(capacity).as("a bounded queue reports its capacity").isPositive();
+			return;
+		}
+		assertThat(capacity).as("an unbounded backend reports no capacity").isEqualTo(-1);
+	}
+
+	@Test
+	void pauseRunsItsContractOrIsRefused() {
+		Subscription subscription = this.bus.subscribe(topic("pausable"), String.class, new Recorder<>());
+		if (declaresAndRunsContract(Capability.PAUSE, PauseContract.class, "Pause")) {
+			subscription.pause();
+			assertThat(subscription.isPaused()).isTrue();
+			return;
+		}
+		assertThatExceptionOfType(UnsupportedCapabilityException.class).isThrownBy(subscription::pause);
+		assertThat(subscription.isPaused()).isFalse();
+	}
+
 	/**
-	 * Puts bytes on the broker for a topic the way a foreign client would, without AMB's headers,
-	 * so that the adapter receives data it cannot read.
-	 * @param topic the topic
-	 * @param body the bytes
-	 * @return whether the backend has a wire to send them on (false for in-process backends)
-	 * @throws Exception if sending failed
+	 * Checks that this backend's test class runs the capability's contract as a nested class if, and
+	 * only if, the backend declares the capability.
+	 * @param capability the capability
+	 * @param contract its contract
+	 * @param nestedName the name the recipe gives the nested class
+	 * @return whether the backend declares it
 	 */
-	protected boolean sendUnreadable(String topic, byte[] body) throws Exception {
-		return false;
+	private boolean declaresAndRunsContract(Capability capability, Class<? extends ContractSupport> contract,
+			String nestedName) {
+		boolean declared = capabilities().contains(capability);
+		List<Class<?>> nested = new ArrayList<>();
+		List<Class<?>> notRun = new ArrayList<>();
+		for (Class<?> type = getClass(); type != BrokerContractTests.class; type = type.getSuperclass()) {
+			for (Class<?> member : type.getDeclaredClasses()) {
+				if (contract.isAssignableFrom(member)) {
+					boolean runs = member.isAnnotationPresent(Nested.class) && !Modifier.isStatic(member.getModifiers())
+							&& !Modifier.isAbstract(member.getModifiers());
+					(runs ? nested : notRun).add(member);
+				}
+			}
+		}
+		String suggestion = "@Nested class " + nestedName + " extends " + contract.getSimpleName() + " {}";
+		assertThat(notRun).as("classes of %s extending %s that JUnit does not run (not a non-static, concrete @Nested class)",
+				getClass().getSimpleName(), contract.getSimpleName())
+			.isEmpty();
+		if (declared) {
+			assertThat(nested).as("the %s backend declares %s, so %s must run %s: add '%s'", this.bus.backend(),
+					capability, getClass().getSimpleName(), contract.getSimpleName(), suggestion)
+				.isNotEmpty();
+		}
+		else {
+			assertThat(nested).as("the %s backend does not declare %s, so %s must not run %s", this.bus.backend(),
+					capability, getClass().getSimpleName(), contract.getSimpleName())
+				.isEmpty();
+		}
+		return declared;
 	}
 
 }

@@ -3,6 +3,7 @@ package dev.amb.core.contract;
 import java.nio.file.Path;
 import java.util.UUID;
 
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.amb.core.DefaultMessageBus;
@@ -36,6 +37,31 @@ class InMemoryWithWalContractTests extends BrokerContractTests {
 	@Override
 	protected boolean sharedBackend() {
 		return false;
+	}
+
+	@Nested
+	class KeyOrder extends KeyOrderContract {
+
+	}
+
+	@Nested
+	class Priorities extends PriorityContract {
+
+	}
+
+	@Nested
+	class Wildcards extends WildcardContract {
+
+	}
+
+	@Nested
+	class BoundedQueues extends BoundedQueueContract {
+
+	}
+
+	@Nested
+	class Pause extends PauseContract {
+
 	}
 
 }
