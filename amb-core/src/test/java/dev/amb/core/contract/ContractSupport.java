@@ -132,12 +132,13 @@ public abstract class ContractSupport {
 	 * Waits until a backlog the test published is visible to the subscription, for backends whose
 	 * messages reach the subscriber's side a little after the broker confirmed them; nothing by
 	 * default. "With a backlog" then means the same on every backend.
+	 * @param on the bus the subscription belongs to
 	 * @param subscription the subscription
 	 * @param messages how many messages the backlog holds
 	 */
-	protected void awaitBacklogVisible(Subscription subscription, int messages) {
+	protected void awaitBacklogVisible(DefaultMessageBus on, Subscription subscription, int messages) {
 		if (this.enclosing != null) {
-			this.enclosing.awaitBacklogVisible(subscription, messages);
+			this.enclosing.awaitBacklogVisible(on, subscription, messages);
 		}
 	}
 

@@ -49,7 +49,7 @@ public abstract class PriorityContract extends ContractSupport {
 		for (int i = 0; i < 5; i++) {
 			join(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
 		}
-		awaitBacklogVisible(subscription, 15);
+		awaitBacklogVisible(this.bus, subscription, 15);
 		gate.release();
 		awaitCount(received::size, 15);
 		List<Priority> lanes = received.stream().map(Message::getPriority).toList();
@@ -84,7 +84,7 @@ public abstract class PriorityContract extends ContractSupport {
 			sent.add(this.bus.publish(topic, "high-" + i, PublishOptions.priority(Priority.HIGH)));
 		}
 		sent.forEach(this::join);
-		awaitBacklogVisible(subscription, highs + 1);
+		awaitBacklogVisible(this.bus, subscription, highs + 1);
 		gate.release();
 		awaitCount(received::size, highs + 1);
 		List<String> payloads = received.stream().map(Message::getPayload).toList();

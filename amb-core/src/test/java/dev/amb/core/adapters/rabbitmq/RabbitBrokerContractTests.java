@@ -6,10 +6,21 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 
+import dev.amb.core.DefaultMessageBus;
+import dev.amb.core.Subscription;
 import dev.amb.core.contract.BrokerContractTests;
+import dev.amb.core.contract.DurableGroupContract;
+import dev.amb.core.contract.KeyOrderContract;
+import dev.amb.core.contract.PauseContract;
+import dev.amb.core.contract.PriorityContract;
+import dev.amb.core.contract.WildcardContract;
 import dev.amb.core.spi.BrokerAdapter;
 import dev.amb.core.testsupport.LoopbackServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The RabbitMQ backend against the whole contract, on the loopback broker.
@@ -45,6 +56,41 @@ class RabbitBrokerContractTests extends BrokerContractTests {
 			channel.close();
 		}
 		return true;
+	}
+
+	/**
+	 * A message reaches the consumer's prefetch window a little after the broker confirmed it:
+	 * the priority clauses wait until the whole backlog is there before releasing the handler.
+	 */
+	@Override
+	protected void awaitBacklogVisible(DefaultMessageBus on, Subscription subscription, int messages) {
+		await().atMost(deliveryTimeout())
+			.untilAsserted(() -> assertThat(state(on, subscription).depth()).isGreaterThanOrEqualTo(messages));
+	}
+
+	@Nested
+	class DurableGroups extends DurableGroupContract {
+
+	}
+
+	@Nested
+	class KeyOrder extends KeyOrderContract {
+
+	}
+
+	@Nested
+	class Priorities extends PriorityContract {
+
+	}
+
+	@Nested
+	class Wildcards extends WildcardContract {
+
+	}
+
+	@Nested
+	class Pause extends PauseContract {
+
 	}
 
 }
