@@ -1,6 +1,5 @@
 package dev.amb.core.adapters.rabbitmq;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -9,6 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import dev.amb.core.Priority;
+import dev.amb.core.support.LaneQueues;
 
 /**
  * The workers of a subscription with a concurrency above one: each delivery goes to the worker
@@ -104,32 +104,21 @@ final class LaneWorkers {
 
 		private final Condition notEmpty = this.lock.newCondition();
 
-		@SuppressWarnings("unchecked")
-		private final ArrayDeque<RabbitDelivery>[] lanes = new ArrayDeque[Priority.laneCount()];
-
-		private final int starvationBound;
+		private final LaneQueues<RabbitDelivery> lanes;
 
 		private final Consumer<RabbitDelivery> processor;
-
-		private int higherServedWhileLowerWaits;
-
-		private int size;
 
 		private boolean stopped;
 
 		Worker(int starvationBound, Consumer<RabbitDelivery> processor) {
-			this.starvationBound = starvationBound;
+			this.lanes = new LaneQueues<>(starvationBound);
 			this.processor = processor;
-			for (int i = 0; i < this.lanes.length; i++) {
-				this.lanes[i] = new ArrayDeque<>();
-			}
 		}
 
 		void offer(RabbitDelivery delivery) {
 			this.lock.lock();
 			try {
-				this.lanes[delivery.envelope().priority().lane()].addLast(delivery);
-				this.size++;
+				this.lanes.add(delivery.envelope().priority().lane(), delivery);
 				this.notEmpty.signal();
 			}
 			finally {
@@ -140,7 +129,7 @@ final class LaneWorkers {
 		int size() {
 			this.lock.lock();
 			try {
-				return this.size;
+				return this.lanes.size();
 			}
 			finally {
 				this.lock.unlock();
@@ -150,9 +139,7 @@ final class LaneWorkers {
 		void addLaneDepths(long[] depths) {
 			this.lock.lock();
 			try {
-				for (int lane = 0; lane < this.lanes.length; lane++) {
-					depths[lane] += this.lanes[lane].size();
-				}
+				this.lanes.addDepthsTo(depths);
 			}
 			finally {
 				this.lock.unlock();
@@ -162,11 +149,7 @@ final class LaneWorkers {
 		void drainTo(List<RabbitDelivery> target) {
 			this.lock.lock();
 			try {
-				for (ArrayDeque<RabbitDelivery> lane : this.lanes) {
-					target.addAll(lane);
-					lane.clear();
-				}
-				this.size = 0;
+				this.lanes.drainTo(target);
 			}
 			finally {
 				this.lock.unlock();
@@ -187,34 +170,10 @@ final class LaneWorkers {
 		private RabbitDelivery take() throws InterruptedException {
 			this.lock.lock();
 			try {
-				while (this.size == 0 && !this.stopped) {
+				while (this.lanes.isEmpty() && !this.stopped) {
 					this.notEmpty.await();
 				}
-				if (this.stopped) {
-					return null;
-				}
-				int highest = -1;
-				int lowest = -1;
-				for (int lane = 0; lane < this.lanes.length; lane++) {
-					if (!this.lanes[lane].isEmpty()) {
-						if (highest < 0) {
-							highest = lane;
-						}
-						lowest = lane;
-					}
-				}
-				int chosen = highest;
-				if (lowest != highest) {
-					if (++this.higherServedWhileLowerWaits > this.starvationBound) {
-						chosen = lowest;
-						this.higherServedWhileLowerWaits = 0;
-					}
-				}
-				else {
-					this.higherServedWhileLowerWaits = 0;
-				}
-				this.size--;
-				return this.lanes[chosen].pollFirst();
+				return this.stopped ? null : this.lanes.poll();
 			}
 			finally {
 				this.lock.unlock();

@@ -1,13 +1,12 @@
 package dev.amb.core.adapters.redis;
 
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
-import dev.amb.core.Priority;
+import dev.amb.core.support.LaneQueues;
 
 /**
  * One worker's bounded hand-off from the reader: a queue per lane, taken highest lane first with
@@ -22,26 +21,15 @@ final class LaneBuffer {
 
 	private final Condition notFull = this.lock.newCondition();
 
-	private final ArrayDeque<StreamEntry>[] lanes;
+	private final LaneQueues<StreamEntry> lanes;
 
 	private final int capacity;
 
-	private final int starvationBound;
-
-	private int size;
-
 	private volatile boolean putterWaiting;
 
-	private int servedAhead;
-
-	@SuppressWarnings("unchecked")
 	LaneBuffer(int capacity, int starvationBound) {
 		this.capacity = capacity;
-		this.starvationBound = starvationBound;
-		this.lanes = new ArrayDeque[Priority.laneCount()];
-		for (int i = 0; i < this.lanes.length; i++) {
-			this.lanes[i] = new ArrayDeque<>();
-		}
+		this.lanes = new LaneQueues<>(starvationBound);
 	}
 
 	/**
@@ -54,7 +42,7 @@ final class LaneBuffer {
 	boolean putAll(List<StreamEntry> entries, BooleanSupplier stop) throws InterruptedException {
 		this.lock.lock();
 		try {
-			while (this.size >= this.capacity) {
+			while (this.lanes.size() >= this.capacity) {
 				if (stop.getAsBoolean()) {
 					return false;
 				}
@@ -67,9 +55,8 @@ final class LaneBuffer {
 				}
 			}
 			for (StreamEntry entry : entries) {
-				this.lanes[entry.stream().lane()].addLast(entry);
+				this.lanes.add(entry.stream().lane(), entry);
 			}
-			this.size += entries.size();
 			this.notEmpty.signal();
 			return true;
 		}
@@ -91,15 +78,15 @@ final class LaneBuffer {
 		this.lock.lock();
 		try {
 			long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-			while (this.size == 0) {
+			while (this.lanes.isEmpty()) {
 				if (nanos <= 0) {
 					return 0;
 				}
 				nanos = this.notEmpty.awaitNanos(nanos);
 			}
 			int taken = 0;
-			while (taken < max && this.size > 0) {
-				into.add(next());
+			while (taken < max && !this.lanes.isEmpty()) {
+				into.add(this.lanes.poll());
 				taken++;
 			}
 			this.notFull.signal();
@@ -108,34 +95,6 @@ final class LaneBuffer {
 		finally {
 			this.lock.unlock();
 		}
-	}
-
-	private StreamEntry next() {
-		int highest = -1;
-		int lowest = -1;
-		for (int lane = 0; lane < this.lanes.length; lane++) {
-			if (!this.lanes[lane].isEmpty()) {
-				if (highest < 0) {
-					highest = lane;
-				}
-				lowest = lane;
-			}
-		}
-		int from = highest;
-		if (lowest != highest) {
-			if (this.servedAhead >= this.starvationBound) {
-				from = lowest;
-				this.servedAhead = 0;
-			}
-			else {
-				this.servedAhead++;
-			}
-		}
-		else {
-			this.servedAhead = 0;
-		}
-		this.size--;
-		return this.lanes[from].pollFirst();
 	}
 
 	/** @return whether the reader waits for room */
@@ -147,7 +106,7 @@ final class LaneBuffer {
 	boolean isEmpty() {
 		this.lock.lock();
 		try {
-			return this.size == 0;
+			return this.lanes.isEmpty();
 		}
 		finally {
 			this.lock.unlock();
@@ -161,11 +120,7 @@ final class LaneBuffer {
 	void drainTo(List<StreamEntry> into) {
 		this.lock.lock();
 		try {
-			for (ArrayDeque<StreamEntry> lane : this.lanes) {
-				into.addAll(lane);
-				lane.clear();
-			}
-			this.size = 0;
+			this.lanes.drainTo(into);
 			this.notFull.signalAll();
 		}
 		finally {

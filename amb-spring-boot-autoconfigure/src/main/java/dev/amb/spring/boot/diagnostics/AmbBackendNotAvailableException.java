@@ -39,20 +39,6 @@ public class AmbBackendNotAvailableException extends RuntimeException {
 	}
 
 	/**
-	 * The backend's library is there but this version has no adapter for it.
-	 * @param backend the backend name
-	 * @param adapterClass the adapter class looked for
-	 * @return the exception
-	 */
-	public static AmbBackendNotAvailableException missingAdapter(String backend, String adapterClass) {
-		return new AmbBackendNotAvailableException(backend,
-				"amb.backend=" + backend + " is not available in this version of AMB: its adapter " + adapterClass
-						+ " is not on the classpath.",
-				"Use a version of amb-core that ships " + adapterClass + ", define your own BrokerAdapter bean, "
-						+ "or choose another backend with amb.backend (in-memory needs nothing).");
-	}
-
-	/**
 	 * The backend's library is there but the context has no connection to the broker, because
 	 * Spring Boot's auto-configuration of it is missing.
 	 * @param backend the backend name
