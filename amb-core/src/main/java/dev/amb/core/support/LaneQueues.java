@@ -49,6 +49,16 @@ public final class LaneQueues<T> {
 	}
 
 	/**
+	 * Puts an item taken too early back at the head of its lane, ahead of everything waiting there.
+	 * @param lane the lane index, 0 for the highest
+	 * @param item the item
+	 */
+	public void addFirst(int lane, T item) {
+		this.lanes[lane].addFirst(item);
+		this.size++;
+	}
+
+	/**
 	 * Takes the next item under the starvation bound.
 	 * @return the item, or null if every lane is empty
 	 */

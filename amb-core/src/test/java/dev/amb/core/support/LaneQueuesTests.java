@@ -51,6 +51,15 @@ class LaneQueuesTests {
 	}
 
 	@Test
+	void anItemGivenBackGoesAheadOfItsLane() {
+		LaneQueues<String> lanes = new LaneQueues<>(16);
+		lanes.add(2, "low-2");
+		lanes.addFirst(2, "low-1");
+		lanes.add(0, "high");
+		assertThat(pollAll(lanes)).containsExactly("high", "low-1", "low-2");
+	}
+
+	@Test
 	void starvationBoundMustBePositive() {
 		assertThatIllegalArgumentException().isThrownBy(() -> new LaneQueues<String>(0))
 			.withMessageContaining("starvationBound");

@@ -97,6 +97,24 @@ final class LaneBuffer {
 		}
 	}
 
+	/**
+	 * Gives back entries a worker took but may not handle yet (it was paused meanwhile), so that
+	 * when it resumes the lanes decide again which goes first.
+	 * @param entries the entries, in the order they were taken
+	 */
+	void giveBack(List<StreamEntry> entries) {
+		this.lock.lock();
+		try {
+			for (int i = entries.size() - 1; i >= 0; i--) {
+				StreamEntry entry = entries.get(i);
+				this.lanes.addFirst(entry.stream().lane(), entry);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
 	/** @return whether the reader waits for room */
 	boolean isPutterWaiting() {
 		return this.putterWaiting;

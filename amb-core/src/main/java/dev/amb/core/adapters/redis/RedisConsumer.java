@@ -809,9 +809,11 @@ final class RedisConsumer implements BrokerConsumer {
 						}
 						continue;
 					}
-					while (RedisConsumer.this.paused && !RedisConsumer.this.draining && !RedisConsumer.this.stopNow) {
-						// Paused while this worker was waiting for the entry: hold it until resumed.
-						Thread.sleep(20);
+					if (RedisConsumer.this.paused && !RedisConsumer.this.draining) {
+						// Paused while this worker was waiting for the entries: give them back, so that on
+						// resume the lanes, not the moment of the pause, decide what goes first.
+						this.buffer.giveBack(chunk);
+						continue;
 					}
 					for (int i = 0; i < chunk.size(); i++) {
 						StreamEntry entry = chunk.get(i);
