@@ -52,6 +52,12 @@ public final class WireHeaders {
 	/** The CloudEvents type of every AMB message. */
 	public static final String MESSAGE_TYPE = "dev.amb.message";
 
+	/** The CloudEvents spec version written. */
+	public static final String SPEC_VERSION_1_0 = "1.0";
+
+	/** The source written for an envelope that names none. */
+	public static final String DEFAULT_SOURCE = "/amb";
+
 	/** Dead-letter header: why the message was dead-lettered. */
 	public static final String DLQ_REASON = "ambdlqreason";
 
@@ -121,9 +127,9 @@ public final class WireHeaders {
 	 */
 	public static Map<String, String> write(Envelope envelope) {
 		Map<String, String> headers = new LinkedHashMap<>(16 + envelope.headers().size());
-		headers.put(SPEC_VERSION, "1.0");
+		headers.put(SPEC_VERSION, SPEC_VERSION_1_0);
 		headers.put(ID, envelope.id().toString());
-		headers.put(SOURCE, (envelope.source() != null) ? envelope.source() : "/amb");
+		headers.put(SOURCE, (envelope.source() != null) ? envelope.source() : DEFAULT_SOURCE);
 		headers.put(TYPE, MESSAGE_TYPE);
 		headers.put(TIME, formatTime(envelope.timestamp()));
 		if (envelope.contentType() != null) {
@@ -154,13 +160,7 @@ public final class WireHeaders {
 		if (idText == null) {
 			throw new MalformedEnvelopeException("Header '" + ID + "' is missing");
 		}
-		UUID id;
-		try {
-			id = UUID.fromString(idText);
-		}
-		catch (IllegalArgumentException ex) {
-			throw new MalformedEnvelopeException("Header '" + ID + "' is not a UUID: '" + abbreviate(idText) + "'", ex);
-		}
+		UUID id = readId(idText);
 		String topic = headers.getOrDefault(TOPIC, fallbackTopic);
 		try {
 			Topics.validateTopic(topic);
@@ -168,20 +168,16 @@ public final class WireHeaders {
 		catch (RuntimeException ex) {
 			throw new MalformedEnvelopeException("Header '" + TOPIC + "' is not a valid topic: " + ex.getMessage(), ex);
 		}
-		Priority priority;
-		try {
-			String priorityText = headers.get(PRIORITY);
-			priority = (priorityText != null) ? Priority.parse(priorityText) : Priority.NORMAL;
-		}
-		catch (IllegalArgumentException ex) {
-			throw new MalformedEnvelopeException("Header '" + PRIORITY + "': " + ex.getMessage(), ex);
-		}
-		long time = parseTime(headers.get(TIME), TIME, MessageIds.epochMillis(id));
-		long expiresAt = parseTime(headers.get(EXPIRES_AT), EXPIRES_AT, 0);
+		String priorityText = headers.get(PRIORITY);
+		Priority priority = (priorityText != null) ? readPriority(priorityText) : Priority.NORMAL;
+		String timeText = headers.get(TIME);
+		long time = (timeText != null) ? readTime(timeText, TIME) : MessageIds.epochMillis(id);
+		String expiresText = headers.get(EXPIRES_AT);
+		long expiresAt = (expiresText != null) ? readTime(expiresText, EXPIRES_AT) : 0;
 		Map<String, String> application = null;
 		for (Map.Entry<String, String> header : headers.entrySet()) {
 			String name = header.getKey();
-			if (!isReserved(name) || name.startsWith("ambdlq") || name.startsWith(RAW_PREFIX)) {
+			if (isApplicationHeader(name)) {
 				if (application == null) {
 					application = new LinkedHashMap<>();
 				}
@@ -191,6 +187,68 @@ public final class WireHeaders {
 		return new Envelope(id, topic, headers.get(KEY), priority, (time > 0) ? time : System.currentTimeMillis(),
 				headers.get(SOURCE), headers.get(CONTENT_TYPE), headers.get(CORRELATION_ID), headers.get(REPLY_TO),
 				expiresAt, application, body);
+	}
+
+	/**
+	 * Whether a received header goes to handlers as an application header: every name that is not
+	 * reserved, and the dead-letter ({@code ambdlq…}) and {@value #RAW_PREFIX} headers. Other
+	 * reserved names are the envelope's or are ignored.
+	 * @param name the header name
+	 * @return whether handlers see it
+	 */
+	public static boolean isApplicationHeader(String name) {
+		return !isReserved(name) || name.startsWith("ambdlq") || name.startsWith(RAW_PREFIX);
+	}
+
+	/**
+	 * Reads the {@value #ID} header.
+	 * @param text its value
+	 * @return the id
+	 * @throws MalformedEnvelopeException if it is not a UUID
+	 */
+	public static UUID readId(String text) {
+		try {
+			return UUID.fromString(text);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new MalformedEnvelopeException("Header '" + ID + "' is not a UUID: '" + abbreviate(text) + "'", ex);
+		}
+	}
+
+	/**
+	 * Reads the {@value #PRIORITY} header.
+	 * @param text its value
+	 * @return the priority
+	 * @throws MalformedEnvelopeException if it names no priority
+	 */
+	public static Priority readPriority(String text) {
+		try {
+			return Priority.parse(text);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new MalformedEnvelopeException("Header '" + PRIORITY + "': " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Reads a time header ({@value #TIME} or {@value #EXPIRES_AT}).
+	 * @param text its value, RFC 3339
+	 * @param header the header's name, for the message
+	 * @return Unix milliseconds
+	 * @throws MalformedEnvelopeException if it is not an RFC 3339 time
+	 */
+	public static long readTime(String text, String header) {
+		long millis = parseUtcMillis(text);
+		if (millis != NOT_PARSED) {
+			return millis;
+		}
+		try {
+			return Instant.parse(text).toEpochMilli();
+		}
+		catch (DateTimeParseException ex) {
+			throw new MalformedEnvelopeException("Header '" + header + "' is not an RFC 3339 time: '" + abbreviate(text)
+					+ "'", ex);
+		}
 	}
 
 	/**
@@ -215,30 +273,13 @@ public final class WireHeaders {
 				PayloadCodec.BYTES, null, null, 0, deadLetterHeaders, (body != null) ? body : new byte[0]);
 	}
 
-	private static long parseTime(String text, String header, long fallback) {
-		if (text == null) {
-			return fallback;
-		}
-		long millis = parseUtcMillis(text);
-		if (millis != NOT_PARSED) {
-			return millis;
-		}
-		try {
-			return Instant.parse(text).toEpochMilli();
-		}
-		catch (DateTimeParseException ex) {
-			throw new MalformedEnvelopeException("Header '" + header + "' is not an RFC 3339 time: '" + abbreviate(text)
-					+ "'", ex);
-		}
-	}
-
 	/**
 	 * Formats Unix milliseconds exactly as {@code Instant.ofEpochMilli(millis).toString()} does,
 	 * without a formatter: it runs for every message published.
 	 * @param millis Unix milliseconds
 	 * @return the RFC 3339 text
 	 */
-	static String formatTime(long millis) {
+	public static String formatTime(long millis) {
 		long epochDay = Math.floorDiv(millis, MILLIS_PER_DAY);
 		if (epochDay < EPOCH_DAY_0000 || epochDay > EPOCH_DAY_9999) {
 			return Instant.ofEpochMilli(millis).toString();

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 import dev.amb.core.Priority;
+import dev.amb.core.Topics;
 import dev.amb.core.codec.MalformedEnvelopeException;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.ConsumerSpec;
@@ -39,8 +40,8 @@ import dev.amb.core.spi.Envelope;
  * {@value #PARTITION_BUFFER_LIMIT} records is paused until some are handled, so memory stays
  * bounded while fetching overlaps handling. The next record handled comes from the highest lane with buffered records. Before a
  * lower lane is served, the consumer checks whether a higher lane still has records on the broker
- * (the lag known from fetching, or end offsets read at most every 10 ms) and, if so, polls for
- * them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
+ * (the lag known from fetching, or, after more than 10 ms away from poll, end offsets read from the
+ * broker) and, if so, polls for them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
  * deferring polls) while a lower lane's records wait, one record of the lowest waiting lane goes.
  * <p>
  * Start positions: in a consumer's first assignment, a partition without a committed offset
@@ -56,8 +57,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private static final int LANES = Priority.laneCount();
 
 	/**
-	 * How often a consumer serving a lower lane asks the broker whether a higher lane has records:
-	 * the lag it knows comes from the last fetch, which may predate them.
+	 * How long a consumer may be away from poll (handling records) before, to serve a lower lane, it
+	 * asks the broker whether a higher lane has records: the lag it knows comes from the last fetch
+	 * it read, which may then predate them.
 	 */
 	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
@@ -92,7 +94,9 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	private final Set<TopicPartition> assignment = new HashSet<>();
 
-	private final Map<String, Priority> laneOfTopic = new HashMap<>();
+	private final Map<String, KafkaTopic> kafkaTopics = new HashMap<>();
+
+	private final KafkaRecords.Reader reader = new KafkaRecords.Reader();
 
 	private KafkaConsumer<byte[], byte[]> consumer;
 
@@ -142,8 +146,6 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** End offsets read from the broker, for partitions whose lag the consumer does not know yet. */
 	private final Map<TopicPartition, Long> knownEnds = new HashMap<>();
-
-	private long endsRefreshedAt = System.nanoTime() - 2 * END_REFRESH_NANOS;
 
 	KafkaConsumerWorker(KafkaSubscription subscription, DeliveryHandler handler, Map<String, Object> config) {
 		this.subscription = subscription;
@@ -345,19 +347,18 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private Disposition deliver(ConsumerRecord<byte[], byte[]> record) {
-		String ambTopic = this.names.ambTopic(record.topic());
-		Map<String, String> headers = KafkaRecords.headers(record);
-		byte[] body = KafkaRecords.value(record);
+		KafkaTopic topic = kafkaTopic(record.topic());
 		Envelope envelope;
 		try {
-			envelope = WireHeaders.read(headers, body, ambTopic);
-			if (!envelope.topic().equals(ambTopic)) {
-				throw new MalformedEnvelopeException("Header '" + WireHeaders.TOPIC + "' names '" + envelope.topic()
-						+ "' but the record is on the Kafka topic of '" + ambTopic + "'");
+			if (topic.invalid() != null) {
+				throw new MalformedEnvelopeException("Kafka topic '" + record.topic() + "' is not the topic of an AMB topic: "
+						+ topic.invalid());
 			}
+			envelope = this.reader.read(record, topic.ambTopic(), topic.lane());
 		}
 		catch (MalformedEnvelopeException ex) {
-			return deadLetterUnreadable(record, ambTopic, headers, body, ex);
+			return deadLetterUnreadable(record, topic.ambTopic(), KafkaRecords.headers(record),
+					KafkaRecords.value(record), ex);
 		}
 		this.lastDeliveryMillis = System.currentTimeMillis();
 		this.handling = true;
@@ -391,16 +392,25 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private int lane(TopicPartition partition) {
-		return laneOf(partition.topic()).lane();
+		return kafkaTopic(partition.topic()).lane().lane();
 	}
 
-	private Priority laneOf(String kafkaTopic) {
-		Priority lane = this.laneOfTopic.get(kafkaTopic);
-		if (lane == null) {
-			lane = this.names.lane(kafkaTopic);
-			this.laneOfTopic.put(kafkaTopic, lane);
+	/** What a Kafka topic's name says, worked out once per topic: it is asked for every record. */
+	private KafkaTopic kafkaTopic(String name) {
+		KafkaTopic topic = this.kafkaTopics.get(name);
+		if (topic == null) {
+			String ambTopic = this.names.ambTopic(name);
+			String invalid = null;
+			try {
+				Topics.validateTopic(ambTopic);
+			}
+			catch (RuntimeException ex) {
+				invalid = ex.getMessage();
+			}
+			topic = new KafkaTopic(ambTopic, this.names.lane(name), invalid);
+			this.kafkaTopics.put(name, topic);
 		}
-		return lane;
+		return topic;
 	}
 
 	/** Whether a lane above the given one still has records to fetch; the lag of a partition not fetched lately comes from its end offset. */
@@ -422,10 +432,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		if (!higherAssigned) {
 			return false;
 		}
-		long now = System.nanoTime();
-		// After a long time away from poll (a slow handler), what the consumer fetched may predate
-		// records published to a higher lane meanwhile: ask the broker.
-		if (now - this.endsRefreshedAt > END_REFRESH_NANOS || this.awayNanos > END_REFRESH_NANOS) {
+		// The lag the consumer knows is as recent as its last poll, which reads the answer to the fetch
+		// it keeps in flight for the partitions it holds nothing of (the higher lanes' among them);
+		// the broker answers as soon as one of them gets a record. After a long time away from poll
+		// (a slow handler) that answer may be waiting unread: ask the broker instead.
+		if (this.awayNanos > END_REFRESH_NANOS) {
 			refreshEnds(this.assignment);
 		}
 		for (TopicPartition partition : this.assignment) {
@@ -446,7 +457,6 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void refreshEnds(Collection<TopicPartition> partitions) {
-		this.endsRefreshedAt = System.nanoTime();
 		if (partitions.isEmpty()) {
 			return;
 		}
@@ -641,6 +651,15 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 						+ " failed", ex);
 			}
 		}
+	}
+
+	/**
+	 * A Kafka topic's AMB topic and lane.
+	 * @param ambTopic the AMB topic
+	 * @param lane the lane
+	 * @param invalid why the AMB topic is not valid, or null
+	 */
+	private record KafkaTopic(String ambTopic, Priority lane, String invalid) {
 	}
 
 }

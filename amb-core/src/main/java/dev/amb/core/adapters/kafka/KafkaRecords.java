@@ -1,8 +1,11 @@
 package dev.amb.core.adapters.kafka;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -10,6 +13,10 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
+import dev.amb.core.MessageIds;
+import dev.amb.core.Priority;
+import dev.amb.core.codec.MalformedEnvelopeException;
+import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
 
@@ -18,10 +25,40 @@ import dev.amb.core.spi.Envelope;
  * (see {@link WireHeaders}), each value UTF-8; the payload as the record value; the ordering key
  * as the record key (UTF-8), so that Kafka's partitioner keeps one key in one partition; the
  * publish time as the record timestamp.
+ * <p>
+ * A record carries only what the rest of it does not already say: the four headers CloudEvents
+ * requires ({@code specversion}, {@code id}, {@code source}, {@code type}), then
+ * {@code datacontenttype} unless JSON, {@code time} unless it is the time in the version 7 id, and
+ * {@code ambcorrelationid}, {@code ambreplyto} and {@code ambexpiresat} when set. The topic and
+ * lane are the Kafka topic's, the key is the record key. Readers accept the full header set as
+ * well (what earlier versions and the other backends write); a header that is present wins over
+ * what it would be implied from.
  */
-final class KafkaRecords {
+public final class KafkaRecords {
 
 	private static final byte[] EMPTY = new byte[0];
+
+	private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+	// Headers whose value never changes, built once: the producer only reads them.
+	private static final Header SPEC_VERSION = constant(WireHeaders.SPEC_VERSION, WireHeaders.SPEC_VERSION_1_0);
+
+	private static final Header TYPE = constant(WireHeaders.TYPE, WireHeaders.MESSAGE_TYPE);
+
+	private static final Header DEFAULT_SOURCE = constant(WireHeaders.SOURCE, WireHeaders.DEFAULT_SOURCE);
+
+	private static final Header TEXT = constant(WireHeaders.CONTENT_TYPE, PayloadCodec.TEXT);
+
+	private static final Header BYTES = constant(WireHeaders.CONTENT_TYPE, PayloadCodec.BYTES);
+
+	private static final byte[] HIGH = bytes(Priority.HIGH.wireName());
+
+	private static final byte[] NORMAL = bytes(Priority.NORMAL.wireName());
+
+	private static final byte[] LOW = bytes(Priority.LOW.wireName());
+
+	/** The last source header written: a bus publishes under one source, so it is built once. */
+	private static volatile SourceHeader lastSource = new SourceHeader(WireHeaders.DEFAULT_SOURCE, DEFAULT_SOURCE);
 
 	private KafkaRecords() {
 	}
@@ -32,29 +69,143 @@ final class KafkaRecords {
 	 * @param envelope the envelope
 	 * @return the record
 	 */
-	static ProducerRecord<byte[], byte[]> toRecord(String kafkaTopic, Envelope envelope) {
-		Map<String, String> attributes = WireHeaders.write(envelope);
-		Header[] headers = new Header[attributes.size()];
+	public static ProducerRecord<byte[], byte[]> toRecord(String kafkaTopic, Envelope envelope) {
+		Map<String, String> application = envelope.headers();
+		boolean writeTime = MessageIds.epochMillis(envelope.id()) != envelope.timestamp();
+		Header contentType = contentType(envelope.contentType());
+		int count = 4 + (writeTime ? 1 : 0) + ((contentType != null) ? 1 : 0)
+				+ ((envelope.correlationId() != null) ? 1 : 0) + ((envelope.replyTo() != null) ? 1 : 0)
+				+ ((envelope.expiresAt() != 0) ? 1 : 0) + application.size();
+		Header[] headers = new Header[count];
 		int i = 0;
-		for (Map.Entry<String, String> attribute : attributes.entrySet()) {
-			headers[i++] = new RecordHeader(attribute.getKey(), attribute.getValue().getBytes(StandardCharsets.UTF_8));
+		headers[i++] = SPEC_VERSION;
+		headers[i++] = new RecordHeader(WireHeaders.ID, idBytes(envelope.id()));
+		headers[i++] = source(envelope.source());
+		headers[i++] = TYPE;
+		if (writeTime) {
+			headers[i++] = text(WireHeaders.TIME, WireHeaders.formatTime(envelope.timestamp()));
 		}
-		byte[] key = (envelope.key() != null) ? envelope.key().getBytes(StandardCharsets.UTF_8) : null;
+		if (contentType != null) {
+			headers[i++] = contentType;
+		}
+		if (envelope.correlationId() != null) {
+			headers[i++] = text(WireHeaders.CORRELATION_ID, envelope.correlationId());
+		}
+		if (envelope.replyTo() != null) {
+			headers[i++] = text(WireHeaders.REPLY_TO, envelope.replyTo());
+		}
+		if (envelope.expiresAt() != 0) {
+			headers[i++] = text(WireHeaders.EXPIRES_AT, WireHeaders.formatTime(envelope.expiresAt()));
+		}
+		for (Map.Entry<String, String> header : application.entrySet()) {
+			headers[i++] = text(header.getKey(), header.getValue());
+		}
+		byte[] key = (envelope.key() != null) ? bytes(envelope.key()) : null;
 		return new ProducerRecord<>(kafkaTopic, null, envelope.timestamp(), key, envelope.payload(),
 				new RecordHeaders(headers));
 	}
 
+	private static Header source(String source) {
+		if (source == null) {
+			return DEFAULT_SOURCE;
+		}
+		SourceHeader last = lastSource;
+		if (source.equals(last.source())) {
+			return last.header();
+		}
+		Header header = text(WireHeaders.SOURCE, source);
+		lastSource = new SourceHeader(source, header);
+		return header;
+	}
+
+	private static Header contentType(String contentType) {
+		if (contentType == null || PayloadCodec.JSON.equals(contentType)) {
+			return null;
+		}
+		if (PayloadCodec.BYTES.equals(contentType)) {
+			return BYTES;
+		}
+		if (PayloadCodec.TEXT.equals(contentType)) {
+			return TEXT;
+		}
+		return text(WireHeaders.CONTENT_TYPE, contentType);
+	}
+
+	/** The canonical text of a UUID, as {@link UUID#toString()} writes it, straight into bytes. */
+	static byte[] idBytes(UUID id) {
+		byte[] text = new byte[36];
+		long msb = id.getMostSignificantBits();
+		long lsb = id.getLeastSignificantBits();
+		hex(text, 0, msb >>> 32, 8);
+		text[8] = '-';
+		hex(text, 9, msb >>> 16, 4);
+		text[13] = '-';
+		hex(text, 14, msb, 4);
+		text[18] = '-';
+		hex(text, 19, lsb >>> 48, 4);
+		text[23] = '-';
+		hex(text, 24, lsb, 12);
+		return text;
+	}
+
+	private static void hex(byte[] text, int start, long value, int digits) {
+		for (int i = start + digits - 1; i >= start; i--) {
+			text[i] = HEX_DIGITS[(int) (value & 0xF)];
+			value >>>= 4;
+		}
+	}
+
 	/**
-	 * The headers of a received record as strings; of a header that occurs more than once, the last wins.
+	 * Reads the {@code id} header: canonical UUID text without going through a string, anything
+	 * else through {@link WireHeaders#readId(String)}.
+	 */
+	static UUID parseId(byte[] text) {
+		if (text.length == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-') {
+			long a = unhex(text, 0, 8);
+			long b = unhex(text, 9, 4);
+			long c = unhex(text, 14, 4);
+			long d = unhex(text, 19, 4);
+			long e = unhex(text, 24, 12);
+			if ((a | b | c | d | e) >= 0) {
+				return new UUID((a << 32) | (b << 16) | c, (d << 48) | e);
+			}
+		}
+		return WireHeaders.readId(string(text));
+	}
+
+	/** Hex digits as a number, or -1 if one is not a hex digit. */
+	private static long unhex(byte[] text, int start, int digits) {
+		long value = 0;
+		for (int i = start; i < start + digits; i++) {
+			int c = text[i];
+			int digit;
+			if (c >= '0' && c <= '9') {
+				digit = c - '0';
+			}
+			else if (c >= 'a' && c <= 'f') {
+				digit = c - 'a' + 10;
+			}
+			else if (c >= 'A' && c <= 'F') {
+				digit = c - 'A' + 10;
+			}
+			else {
+				return -1;
+			}
+			value = (value << 4) | digit;
+		}
+		return value;
+	}
+
+	/**
+	 * The headers of a received record as strings, as they arrived (for dead-lettering what cannot
+	 * be read); of a header that occurs more than once, the last wins.
 	 * @param record the record
 	 * @return the headers
 	 */
 	static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
-		Header[] headers = record.headers().toArray();
-		Map<String, String> map = new HashMap<>(Math.max(16, headers.length * 2));
-		for (Header header : headers) {
-			byte[] value = header.value();
-			map.put(header.key(), (value != null) ? new String(value, StandardCharsets.UTF_8) : "");
+		Map<String, String> map = new HashMap<>();
+		for (Header header : record.headers()) {
+			map.put(header.key(), string(header.value()));
 		}
 		return map;
 	}
@@ -66,6 +217,154 @@ final class KafkaRecords {
 	 */
 	static byte[] value(ConsumerRecord<byte[], byte[]> record) {
 		return (record.value() != null) ? record.value() : EMPTY;
+	}
+
+	private static Header constant(String name, String value) {
+		return new RecordHeader(name, bytes(value));
+	}
+
+	private static Header text(String name, String value) {
+		return new RecordHeader(name, bytes(value));
+	}
+
+	private static byte[] bytes(String text) {
+		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+	private static String string(byte[] value) {
+		return (value != null) ? new String(value, StandardCharsets.UTF_8) : "";
+	}
+
+	private record SourceHeader(String source, Header header) {
+	}
+
+	/**
+	 * Turns the records of one consumer into envelopes, straight from the header bytes; keeps the
+	 * strings that repeat from record to record (the source, the content type). Not thread-safe:
+	 * one per consumer thread.
+	 */
+	static final class Reader {
+
+		private byte[] lastSourceBytes;
+
+		private String lastSource;
+
+		private byte[] lastContentTypeBytes;
+
+		private String lastContentType;
+
+		/**
+		 * Reads a record.
+		 * @param record the record
+		 * @param ambTopic the AMB topic of the record's Kafka topic
+		 * @param lane the lane of the record's Kafka topic
+		 * @return the envelope
+		 * @throws MalformedEnvelopeException if the record does not make an envelope, or names
+		 * another topic than the one it arrived on
+		 */
+		Envelope read(ConsumerRecord<byte[], byte[]> record, String ambTopic, Priority lane) {
+			byte[] id = null;
+			byte[] source = null;
+			byte[] time = null;
+			byte[] contentType = null;
+			byte[] topic = null;
+			byte[] key = null;
+			byte[] priority = null;
+			byte[] correlationId = null;
+			byte[] replyTo = null;
+			byte[] expiresAt = null;
+			Map<String, String> application = null;
+			// Of a header that occurs more than once, the last wins, as with a map.
+			for (Header header : record.headers()) {
+				String name = header.key();
+				byte[] value = (header.value() != null) ? header.value() : EMPTY;
+				switch (name) {
+					case WireHeaders.ID -> id = value;
+					case WireHeaders.SOURCE -> source = value;
+					case WireHeaders.TIME -> time = value;
+					case WireHeaders.CONTENT_TYPE -> contentType = value;
+					case WireHeaders.TOPIC -> topic = value;
+					case WireHeaders.KEY -> key = value;
+					case WireHeaders.PRIORITY -> priority = value;
+					case WireHeaders.CORRELATION_ID -> correlationId = value;
+					case WireHeaders.REPLY_TO -> replyTo = value;
+					case WireHeaders.EXPIRES_AT -> expiresAt = value;
+					case WireHeaders.SPEC_VERSION, WireHeaders.TYPE -> {
+						// Constants: nothing to read.
+					}
+					default -> {
+						if (WireHeaders.isApplicationHeader(name)) {
+							if (application == null) {
+								application = new LinkedHashMap<>();
+							}
+							application.put(name, string(value));
+						}
+					}
+				}
+			}
+			if (id == null) {
+				throw new MalformedEnvelopeException("Header '" + WireHeaders.ID + "' is missing");
+			}
+			UUID messageId = parseId(id);
+			if (topic != null) {
+				String named = string(topic);
+				if (!named.equals(ambTopic)) {
+					throw new MalformedEnvelopeException("Header '" + WireHeaders.TOPIC + "' names '" + named
+							+ "' but the record is on the Kafka topic of '" + ambTopic + "'");
+				}
+			}
+			Priority messagePriority = (priority != null) ? priority(priority) : lane;
+			long timestamp;
+			if (time != null) {
+				timestamp = WireHeaders.readTime(string(time), WireHeaders.TIME);
+			}
+			else {
+				long fromId = MessageIds.epochMillis(messageId);
+				timestamp = (fromId >= 0) ? fromId : record.timestamp();
+			}
+			long expires = (expiresAt != null) ? WireHeaders.readTime(string(expiresAt), WireHeaders.EXPIRES_AT) : 0;
+			String messageKey = (key != null) ? string(key) : (record.key() != null) ? string(record.key()) : null;
+			return new Envelope(messageId, ambTopic, messageKey, messagePriority,
+					(timestamp > 0) ? timestamp : System.currentTimeMillis(), source(source),
+					contentType(contentType), (correlationId != null) ? string(correlationId) : null,
+					(replyTo != null) ? string(replyTo) : null, expires, application, value(record));
+		}
+
+		private String source(byte[] value) {
+			if (value == null) {
+				return null;
+			}
+			if (!Arrays.equals(value, this.lastSourceBytes)) {
+				this.lastSource = string(value);
+				this.lastSourceBytes = value;
+			}
+			return this.lastSource;
+		}
+
+		private String contentType(byte[] value) {
+			if (value == null) {
+				return PayloadCodec.JSON;
+			}
+			if (!Arrays.equals(value, this.lastContentTypeBytes)) {
+				this.lastContentType = string(value);
+				this.lastContentTypeBytes = value;
+			}
+			return this.lastContentType;
+		}
+
+		private static Priority priority(byte[] value) {
+			if (Arrays.equals(value, NORMAL)) {
+				return Priority.NORMAL;
+			}
+			if (Arrays.equals(value, HIGH)) {
+				return Priority.HIGH;
+			}
+			if (Arrays.equals(value, LOW)) {
+				return Priority.LOW;
+			}
+			return WireHeaders.readPriority(string(value));
+		}
+
 	}
 
 }
