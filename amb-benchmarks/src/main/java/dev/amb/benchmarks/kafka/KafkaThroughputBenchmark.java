@@ -53,7 +53,8 @@ import dev.amb.core.adapters.kafka.KafkaRecords;
  * benchmark in its own JVM with its own embedded KRaft broker: acks=all, linger 5 ms, batch
  * 64 KiB, idempotent producer, 256-byte payloads, one partition, one publisher thread and one
  * consumer. Both commit offsets asynchronously after each batch; for the container's synchronous
- * default add {@code -jvmArgsAppend -Damb.bench.raw.sync-commits=true}. Each invocation publishes
+ * default add {@code -jvmArgsAppend -Damb.bench.raw.sync-commits=true}; for a broker outside the
+ * JVM, {@code -jvmArgsAppend -Damb.bench.kafka.bootstrap-servers=host:port}. Each invocation publishes
  * {@value #BATCH} messages without waiting, then waits until all arrived, so the score is messages
  * per second from first publish to last receipt.
  */
@@ -71,7 +72,16 @@ public class KafkaThroughputBenchmark {
 
 	private static EmbeddedKafkaKraftBroker broker;
 
+	/**
+	 * The embedded broker, started on first use, or the broker that
+	 * {@code -Damb.bench.kafka.bootstrap-servers} names (one in a container, say, so that it does
+	 * not share the benchmark's JVM).
+	 */
 	static synchronized String bootstrapServers() {
+		String external = System.getProperty("amb.bench.kafka.bootstrap-servers");
+		if (external != null && !external.isBlank()) {
+			return external;
+		}
 		if (broker == null) {
 			broker = new EmbeddedKafkaKraftBroker(1, 1);
 			broker.afterPropertiesSet();

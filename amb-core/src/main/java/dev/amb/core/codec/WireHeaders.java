@@ -21,7 +21,9 @@ import dev.amb.core.spi.Envelope;
  * {@code ambtopic}, {@code ambkey}, {@code ambpriority}, {@code ambcorrelationid},
  * {@code ambreplyto}, {@code ambexpiresat}. Every other header is an application header. Each
  * adapter carries these as its broker's native headers (Kafka record headers, AMQP application
- * properties, Redis stream fields); the payload travels as the body.
+ * properties, Redis stream fields); the payload travels as the body. {@link #write} writes the
+ * full set; the Kafka adapter leaves out what its records already say (the topic, lane and key) and
+ * reads the rest with the helpers here.
  */
 public final class WireHeaders {
 
