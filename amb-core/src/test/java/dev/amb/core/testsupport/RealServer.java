@@ -197,9 +197,11 @@ public enum RealServer {
 			}
 		}
 		if (!dockerAvailable()) {
-			this.unavailable = this.displayName + " is not reachable on " + LOOPBACK + ":" + this.loopbackPort
-					+ " and Docker is not available for Testcontainers (amb.test.servers=" + mode
-					+ "); start the server with: " + this.startCommand + " (or run bash .ci/run, which starts it)";
+			String where = mode.equals("testcontainers") ? "amb.test.servers=testcontainers asks for a container"
+					: "nothing answers on " + LOOPBACK + ":" + this.loopbackPort;
+			this.unavailable = this.displayName + " for the tests: " + where
+					+ ", and Docker is not available for Testcontainers; start Docker, or start the server with: "
+					+ this.startCommand + " (or run bash .ci/run, which starts it)";
 			return;
 		}
 		GenericContainer<?> container = newContainer();
