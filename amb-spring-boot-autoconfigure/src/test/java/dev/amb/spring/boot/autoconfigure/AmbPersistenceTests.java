@@ -123,6 +123,30 @@ class AmbPersistenceTests {
 	}
 
 	@Test
+	@SuppressWarnings("unchecked")
+	void healthAndTheEndpointShowRecoveredMessagesWaitingForTheirListener(@TempDir Path dir) {
+		String[] persistence = { "amb.persistence.enabled=true", "amb.persistence.dir=" + dir,
+				"amb.drain-timeout=200ms" };
+		this.runner.withUserConfiguration(StuckListener.class).withPropertyValues(persistence).run((context) -> {
+			DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
+			for (int i = 0; i < 2; i++) {
+				bus.publish("orders", "order-" + i).get(5, TimeUnit.SECONDS);
+			}
+			assertThat(context.getBean(StuckListener.class).started.await(10, TimeUnit.SECONDS)).isTrue();
+		});
+		// The next run has no listener on "orders": the messages wait for it, visibly.
+		this.runner.withPropertyValues(persistence).run((context) -> {
+			Map<String, Object> wal = (Map<String, Object>) context.getBean(AmbHealthIndicator.class)
+				.health()
+				.getDetails()
+				.get("wal");
+			assertThat(wal).containsEntry("waitingReplays", Map.of("pattern:orders", 2)).containsEntry("pending", 2L);
+			assertThat(context.getBean(AmbEndpoint.class).bus().wal()).containsEntry("waitingReplays",
+					Map.of("pattern:orders", 2));
+		});
+	}
+
+	@Test
 	void aRestartReplaysOnlyToTheListenersThatHadNotHandledAMessage(@TempDir Path dir) {
 		String[] persistence = { "amb.persistence.enabled=true", "amb.persistence.dir=" + dir,
 				"amb.drain-timeout=200ms" };
