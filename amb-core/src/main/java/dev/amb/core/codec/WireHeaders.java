@@ -215,7 +215,15 @@ public final class WireHeaders {
 				PayloadCodec.BYTES, null, null, 0, deadLetterHeaders, (body != null) ? body : new byte[0]);
 	}
 
-	private static long parseTime(String text, String header, long fallback) {
+	/**
+	 * Reads a time header, for adapters that read their headers without {@link #read}.
+	 * @param text the header's value, or null
+	 * @param header the header's name, for the error message
+	 * @param fallback what a missing header means
+	 * @return Unix milliseconds
+	 * @throws MalformedEnvelopeException if it is not an RFC 3339 time
+	 */
+	public static long parseTime(String text, String header, long fallback) {
 		if (text == null) {
 			return fallback;
 		}
@@ -238,7 +246,7 @@ public final class WireHeaders {
 	 * @param millis Unix milliseconds
 	 * @return the RFC 3339 text
 	 */
-	static String formatTime(long millis) {
+	public static String formatTime(long millis) {
 		long epochDay = Math.floorDiv(millis, MILLIS_PER_DAY);
 		if (epochDay < EPOCH_DAY_0000 || epochDay > EPOCH_DAY_9999) {
 			return Instant.ofEpochMilli(millis).toString();

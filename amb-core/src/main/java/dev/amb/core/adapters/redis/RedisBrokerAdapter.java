@@ -21,7 +21,6 @@ import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.BusClosedException;
 import dev.amb.core.Priority;
 import dev.amb.core.Topics;
-import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.AdapterContext;
 import dev.amb.core.spi.BrokerAdapter;
 import dev.amb.core.spi.BrokerConsumer;
@@ -48,8 +47,6 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	/** The stream field holding the payload. */
 	public static final String DATA_FIELD = "data";
 
-	static final byte[] DATA_FIELD_BYTES = bytes(DATA_FIELD);
-
 	/**
 	 * Not {@link Capability#KEY_ORDER}: one subscription keeps each key in order whatever its
 	 * concurrency (entries go to workers by key hash), but Redis hands a group's entries to whichever
@@ -64,6 +61,9 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	private static final int MAX_CACHED_TOPICS = 10_000;
 
 	private static final String[] LANE_NAMES = new String[Priority.laneCount()];
+
+	private static final boolean LETTUCE_PRESENT = isPresent("io.lettuce.core.RedisClient")
+			&& isPresent("org.springframework.data.redis.connection.lettuce.LettuceConnection");
 
 	static {
 		for (Priority priority : Priority.values()) {
@@ -80,6 +80,10 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	private final RedisWriter writer;
 
 	private final RedisWriter acknowledger;
+
+	private final StreamFields streamFields = new StreamFields();
+
+	private final boolean lettuceNative;
 
 	private final Set<String> registeredTopics = ConcurrentHashMap.newKeySet();
 
@@ -105,15 +109,24 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	 * @param settings the backend's own settings
 	 */
 	public RedisBrokerAdapter(RedisConnectionFactory connectionFactory, RedisBrokerSettings settings) {
+		this(connectionFactory, settings, LETTUCE_PRESENT);
+	}
+
+	/**
+	 * A Redis backend that may use Lettuce's own API for its hot paths ({@code lettuceNative}), or
+	 * only Spring Data Redis's, as it does with another driver (for tests).
+	 */
+	RedisBrokerAdapter(RedisConnectionFactory connectionFactory, RedisBrokerSettings settings, boolean lettuceNative) {
 		this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
+		this.lettuceNative = lettuceNative && LETTUCE_PRESENT;
 		this.registryKey = bytes(settings.streamPrefix() + "topics");
 		this.writer = new RedisWriter("amb-redis-writer", connectionFactory, settings, this.registryKey,
-				this.registeredTopics::remove);
-		// Acknowledgements have their own pipeline, so that they neither wait behind nor delay publishes.
+				this.registeredTopics::remove, !this.lettuceNative);
+		// Acknowledgements have their own queue, so that they neither wait behind nor delay publishes.
 		this.acknowledger = new RedisWriter("amb-redis-acks", connectionFactory, settings, this.registryKey,
 				(topic) -> {
-				});
+				}, !this.lettuceNative);
 	}
 
 	@Override
@@ -141,12 +154,7 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 			return CompletableFuture.failedFuture(new BusClosedException(
 					this.closed ? "The Redis backend is closed" : "The Redis backend was not started"));
 		}
-		Map<String, String> headers = WireHeaders.write(envelope);
-		Map<byte[], byte[]> fields = new LinkedHashMap<>((headers.size() + 1) * 2);
-		for (Map.Entry<String, String> header : headers.entrySet()) {
-			fields.put(bytes(header.getKey()), bytes(header.getValue()));
-		}
-		fields.put(DATA_FIELD_BYTES, envelope.payload());
+		StreamFields.FieldList fields = this.streamFields.write(envelope);
 		String topic = envelope.topic();
 		byte[] key = streamKeys(topic)[envelope.priority().lane()];
 		String register = (!isInternal(topic) && this.registeredTopics.add(topic)) ? topic : null;
@@ -225,6 +233,11 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		return this.settings;
 	}
 
+	/** @return whether subscriptions read through Lettuce's own API (on a Lettuce connection) */
+	boolean nativeReads() {
+		return this.lettuceNative;
+	}
+
 	RedisWriter acknowledger() {
 		return this.acknowledger;
 	}
@@ -267,6 +280,16 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	static byte[] bytes(String text) {
 		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+	private static boolean isPresent(String className) {
+		try {
+			Class.forName(className, false, RedisBrokerAdapter.class.getClassLoader());
+			return true;
+		}
+		catch (ClassNotFoundException | LinkageError ex) {
+			return false;
+		}
 	}
 
 	private static void putIfPresent(Map<String, Object> details, String name, String value) {
