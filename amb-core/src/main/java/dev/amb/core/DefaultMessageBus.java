@@ -241,16 +241,22 @@ public final class DefaultMessageBus implements MessageBus {
 		SubscriptionDispatcher dispatcher = new SubscriptionDispatcher(this, id, options.getGroup(), payloadType,
 				handler, options);
 		ConsumerSpec spec = new ConsumerSpec(id, topicPattern, options.getGroup(), options.getConcurrency(),
-				options.getLanes(), options.getBackpressure());
+				options.getLanes(), options.getBackpressure(),
+				ConsumerSpec.durableName(options.getGroup(), options.getDurableName(), topicPattern));
+		ManagedSubscription subscription;
 		synchronized (this.subscriptions) {
 			if (this.subscriptions.containsKey(id)) {
 				throw new IllegalStateException("A subscription named '" + id + "' already exists on this bus");
 			}
 			BrokerConsumer consumer = this.adapter.subscribe(spec, dispatcher);
-			ManagedSubscription subscription = new ManagedSubscription(this, spec, options, consumer, dispatcher);
+			subscription = new ManagedSubscription(this, spec, options, consumer, dispatcher);
 			this.subscriptions.put(id, subscription);
-			return subscription;
 		}
+		if (this.storeForwarder != null) {
+			// Outside the lock: this replays what the log holds for the subscription's durable name
+			this.storeForwarder.subscribed(spec, subscription.isInternal());
+		}
+		return subscription;
 	}
 
 	@Override
@@ -289,20 +295,49 @@ public final class DefaultMessageBus implements MessageBus {
 
 	void unregister(ManagedSubscription subscription) {
 		this.subscriptions.remove(subscription.id());
+		if (this.storeForwarder != null) {
+			this.storeForwarder.unsubscribed(subscription.spec());
+		}
 	}
 
 	/**
-	 * Replays, once, the messages the write-ahead log held unacknowledged when it was opened, with
-	 * their original ids, to the subscriptions open now. Call it after the subscriptions are made
-	 * (the Spring Boot integration calls it once the listeners have started); until then, and if it
-	 * is never called, the messages stay in the log. Under backpressure it waits rather than loses.
-	 * With a durable backend the log is an outbox, and the bus forwards what it recovered as soon as
-	 * it is built, so this returns 0.
-	 * @return how many messages were replayed; 0 without a log or on later calls
+	 * Replays, once, the messages the write-ahead log held unfinished when it was opened, with
+	 * their original ids, in log order. Each goes only to the subscriptions whose durable name
+	 * ({@link Subscription#durableName()}) it was logged for and that had not acknowledged it, and
+	 * only to those open now; what waits for a durable name no subscription has yet is replayed when
+	 * one subscribes with it (see {@link #waitingReplays()}). Call it after the subscriptions are
+	 * made (the Spring Boot integration calls it once the listeners have started); until then, and
+	 * if it is never called, the messages stay in the log. Under backpressure it waits rather than
+	 * loses. With a durable backend the log is an outbox, and the bus forwards what it recovered as
+	 * soon as it is built, so this returns 0.
+	 * @return how many messages were replayed to at least one subscription; 0 without a log or on
+	 * later calls
 	 */
 	public int replay() {
 		ensureOpen();
 		return (this.storeForwarder != null) ? this.storeForwarder.replay() : 0;
+	}
+
+	/**
+	 * The recovered messages that wait, after {@link #replay()}, for a subscription with their
+	 * durable name. They stay in the write-ahead log (and count as pending in its health) until a
+	 * subscription with that name is made or {@link #discardReplays(String)} gives them up.
+	 * @return the number of messages waiting, by durable name; empty without a log
+	 */
+	public Map<String, Integer> waitingReplays() {
+		return (this.storeForwarder != null) ? this.storeForwarder.waitingReplays() : Map.of();
+	}
+
+	/**
+	 * Gives up the recovered messages waiting for a durable name that will not come back (a
+	 * renamed listener, a group that is gone): they are acknowledged for that name in the write-ahead
+	 * log, without being delivered to it, so their segments can be deleted. Logged as a warning.
+	 * @param durableName the name, as {@link #waitingReplays()} shows it
+	 * @return how many messages were given up
+	 */
+	public int discardReplays(String durableName) {
+		Objects.requireNonNull(durableName, "durableName must not be null");
+		return (this.storeForwarder != null) ? this.storeForwarder.discardReplays(durableName) : 0;
 	}
 
 	/** @return the write-ahead log, or null if the bus has none */

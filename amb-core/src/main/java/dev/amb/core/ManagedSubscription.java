@@ -51,6 +51,15 @@ final class ManagedSubscription implements Subscription {
 	}
 
 	@Override
+	public String durableName() {
+		return this.spec.durableName();
+	}
+
+	ConsumerSpec spec() {
+		return this.spec;
+	}
+
+	@Override
 	public void pause() {
 		if (!this.bus.capabilities().contains(Capability.PAUSE)) {
 			throw new UnsupportedCapabilityException("The " + this.bus.backend()

@@ -29,6 +29,8 @@ public final class SubscribeOptions {
 
 	private final String name;
 
+	private final String durableName;
+
 	private SubscribeOptions(Builder builder) {
 		this.group = builder.group;
 		this.concurrency = builder.concurrency;
@@ -37,6 +39,7 @@ public final class SubscribeOptions {
 		this.lanes = Set.copyOf(builder.lanes);
 		this.backpressure = builder.backpressure;
 		this.name = builder.name;
+		this.durableName = builder.durableName;
 	}
 
 	public static Builder builder() {
@@ -84,6 +87,15 @@ public final class SubscribeOptions {
 	}
 
 	/**
+	 * The name a broadcast subscription acknowledges messages under in the write-ahead log, or null
+	 * to use its topic pattern. See {@link Builder#durableName(String)}.
+	 * @return the durable name
+	 */
+	public String getDurableName() {
+		return this.durableName;
+	}
+
+	/**
 	 * A builder seeded with these options.
 	 * @return the builder
 	 */
@@ -96,6 +108,7 @@ public final class SubscribeOptions {
 		builder.lanes = EnumSet.copyOf(this.lanes);
 		builder.backpressure = this.backpressure;
 		builder.name = this.name;
+		builder.durableName = this.durableName;
 		return builder;
 	}
 
@@ -117,6 +130,8 @@ public final class SubscribeOptions {
 		private Backpressure backpressure;
 
 		private String name;
+
+		private String durableName;
 
 		private Builder() {
 		}
@@ -174,7 +189,41 @@ public final class SubscribeOptions {
 			return this;
 		}
 
+		/**
+		 * The identity a broadcast subscription keeps across restarts in the write-ahead log: the log
+		 * records which durable names each message was meant for and which acknowledged it, and after
+		 * a crash replays a message only to the durable names that had not. It must stay the same from
+		 * one run to the next and differ between broadcast subscriptions that should each get every
+		 * message. Without one, a broadcast subscription's durable name comes from its topic pattern,
+		 * shared by every unnamed broadcast subscription on that pattern. A group subscription's
+		 * durable name is its group, so this is for broadcast subscriptions only. At most
+		 * {@value Topics#MAX_LENGTH} characters, not blank, no control characters.
+		 */
+		public Builder durableName(String durableName) {
+			if (durableName != null) {
+				String problem = null;
+				if (durableName.isBlank()) {
+					problem = "it is blank";
+				}
+				else if (durableName.length() > Topics.MAX_LENGTH) {
+					problem = "it is longer than " + Topics.MAX_LENGTH + " characters";
+				}
+				else if (durableName.chars().anyMatch(Character::isISOControl)) {
+					problem = "it contains a control character";
+				}
+				if (problem != null) {
+					throw new IllegalArgumentException("durableName '" + durableName + "' is not valid: " + problem);
+				}
+			}
+			this.durableName = durableName;
+			return this;
+		}
+
 		public SubscribeOptions build() {
+			if (this.group != null && this.durableName != null) {
+				throw new IllegalArgumentException("durableName '" + this.durableName + "' is for broadcast subscriptions; "
+						+ "a member of group '" + this.group + "' acknowledges under its group's name");
+			}
 			return new SubscribeOptions(this);
 		}
 

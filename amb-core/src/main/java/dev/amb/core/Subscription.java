@@ -14,6 +14,13 @@ public interface Subscription extends AutoCloseable {
 	/** The group, or null for a broadcast subscription. @return the group */
 	String group();
 
+	/**
+	 * The identity the write-ahead log knows this subscription by across restarts:
+	 * {@code group:<group>}, {@code name:<durableName>} or {@code pattern:<pattern>} (see
+	 * {@link SubscribeOptions.Builder#durableName(String)}). @return the durable name
+	 */
+	String durableName();
+
 	/** Stops taking new messages; queued ones wait (and count toward backpressure). */
 	void pause();
 

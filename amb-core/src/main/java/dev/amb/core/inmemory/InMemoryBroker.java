@@ -106,16 +106,13 @@ public final class InMemoryBroker implements BrokerAdapter {
 		}
 		int lane = envelope.priority().lane();
 		DeliveryTracker tracker = envelope.tracker();
-		if (tracker != null) {
-			int accepting = 0;
-			for (QueueEntry target : targets) {
-				accepting += target.acceptsLane[lane] ? 1 : 0;
-			}
-			tracker.expect(accepting);
-		}
 		BackpressureException refused = null;
 		for (QueueEntry target : targets) {
 			if (!target.acceptsLane[lane]) {
+				continue;
+			}
+			String durableName = target.queue.durableName();
+			if (tracker != null && !tracker.expect(durableName)) {
 				continue;
 			}
 			try {
@@ -123,11 +120,15 @@ public final class InMemoryBroker implements BrokerAdapter {
 			}
 			catch (BackpressureException ex) {
 				refused = ex;
-				InMemoryQueue.finished(envelope);
+				if (tracker != null) {
+					tracker.refused(durableName);
+				}
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
-				InMemoryQueue.finished(envelope);
+				if (tracker != null) {
+					tracker.refused(durableName);
+				}
 				return CompletableFuture.failedFuture(ex);
 			}
 		}
@@ -172,8 +173,8 @@ public final class InMemoryBroker implements BrokerAdapter {
 				int partitions = spec.isBroadcast() ? spec.concurrency()
 						: Math.max(this.groupPartitions, spec.concurrency());
 				String queueName = spec.isBroadcast() ? spec.id() : spec.group() + "@" + spec.pattern().pattern();
-				entry = new QueueEntry(spec, new InMemoryQueue(queueName, partitions, bounds, this.starvationBound,
-						this.counters));
+				entry = new QueueEntry(spec, new InMemoryQueue(queueName, spec.durableName(), partitions, bounds,
+						this.starvationBound, this.counters));
 				this.entries.add(entry);
 				clearRoutesLocked();
 			}

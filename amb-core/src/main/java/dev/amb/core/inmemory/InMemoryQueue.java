@@ -58,6 +58,9 @@ final class InMemoryQueue {
 
 	private final String name;
 
+	/** The durable name of the subscription or group consuming it, for the delivery tracker. */
+	private final String durableName;
+
 	private final Backpressure backpressure;
 
 	private final int thresholdDepth;
@@ -104,9 +107,10 @@ final class InMemoryQueue {
 	private long retiredLastDeliveryMillis;
 
 	@SuppressWarnings("unchecked")
-	InMemoryQueue(String name, int partitionCount, Backpressure backpressure, int starvationBound,
+	InMemoryQueue(String name, String durableName, int partitionCount, Backpressure backpressure, int starvationBound,
 			BusCounters counters) {
 		this.name = name;
+		this.durableName = durableName;
 		this.backpressure = backpressure;
 		this.thresholdDepth = backpressure.thresholdDepth();
 		this.starvationBound = starvationBound;
@@ -123,6 +127,10 @@ final class InMemoryQueue {
 
 	String name() {
 		return this.name;
+	}
+
+	String durableName() {
+		return this.durableName;
 	}
 
 	/**
@@ -597,10 +605,11 @@ final class InMemoryQueue {
 		}
 	}
 
-	static void finished(Envelope envelope) {
+	/** This queue is done with an envelope: handled, dead-lettered, expired or dropped. */
+	void finished(Envelope envelope) {
 		DeliveryTracker tracker = envelope.tracker();
 		if (tracker != null) {
-			tracker.done();
+			tracker.done(this.durableName);
 		}
 	}
 

@@ -66,7 +66,7 @@ final class InMemoryWorker implements Runnable {
 			while ((envelope = this.queue.take(this)) != null) {
 				Disposition disposition = this.handler.deliver(envelope);
 				if (disposition == Disposition.ACK) {
-					InMemoryQueue.finished(envelope);
+					this.queue.finished(envelope);
 				}
 				else if (this.consumer.isStopping()) {
 					this.consumer.recordUnhandled(envelope);

@@ -53,7 +53,7 @@ class FileMessageStoreTests {
 			}
 		}
 		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
-			List<Envelope> recovered = reopened.takeRecovered();
+			List<Envelope> recovered = envelopes(reopened.takeRecovered());
 			assertThat(recovered).extracting(Envelope::id)
 				.containsExactlyElementsOf(published.stream().filter((e) -> published.indexOf(e) % 2 == 1).map(Envelope::id).toList());
 			assertThat(new String(recovered.get(0).payload(), StandardCharsets.UTF_8)).isEqualTo("message-1");
@@ -62,6 +62,119 @@ class FileMessageStoreTests {
 			assertThat(reopened.recoveryReport().unacknowledged()).isEqualTo(50);
 			assertThat(reopened.health().pending()).isEqualTo(50);
 		}
+	}
+
+	@Test
+	void eachMessageIsRecoveredWithTheDurableNamesThatHadNotAcknowledgedIt() throws Exception {
+		String[] both = { "group:billing", "name:audit" };
+		Envelope neither = envelope("orders", "acknowledged by neither");
+		Envelope billingOnly = envelope("orders", "acknowledged by billing");
+		Envelope all = envelope("orders", "acknowledged by both");
+		Envelope nobody = envelope("orders", "meant for nobody");
+		Envelope single = envelope("orders", "meant for audit alone");
+		try (FileMessageStore store = FileMessageStore.open(this.directory)) {
+			store.append(neither, both).get(10, TimeUnit.SECONDS);
+			store.append(billingOnly, both).get(10, TimeUnit.SECONDS);
+			store.append(all, both).get(10, TimeUnit.SECONDS);
+			store.append(nobody, new String[0]).get(10, TimeUnit.SECONDS);
+			store.append(single, new String[] { "name:audit" }).get(10, TimeUnit.SECONDS);
+			store.acknowledge(billingOnly.id(), "group:billing");
+			store.acknowledge(billingOnly.id(), "group:billing");
+			store.acknowledge(billingOnly.id(), "group:unknown");
+			store.acknowledge(all.id(), "name:audit");
+			store.acknowledge(all.id(), "group:billing");
+			store.acknowledge(UUID.randomUUID(), "name:audit");
+			await().atMost(Duration.ofSeconds(5)).until(() -> store.health().pending() == 3);
+		}
+		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
+			List<RecoveredMessage> recovered = reopened.takeRecovered();
+			assertThat(recovered).extracting(FileMessageStoreTests::idOf)
+				.containsExactly(neither.id(), billingOnly.id(), single.id());
+			assertThat(recovered.get(0).durableNames()).containsExactly("group:billing", "name:audit");
+			assertThat(recovered.get(1).durableNames()).containsExactly("name:audit");
+			assertThat(recovered.get(2).durableNames()).containsExactly("name:audit");
+			assertThat(recovered).noneMatch(RecoveredMessage::isUnnamed);
+			assertThat(reopened.health().pending()).isEqualTo(3);
+			// After a restart the names still owe it, and acknowledging them finishes it
+			reopened.acknowledge(neither.id(), "name:audit");
+			reopened.acknowledge(single.id(), "name:audit");
+			await().atMost(Duration.ofSeconds(5)).until(() -> reopened.health().pending() == 2);
+		}
+		try (FileMessageStore again = FileMessageStore.open(this.directory)) {
+			List<RecoveredMessage> recovered = again.takeRecovered();
+			assertThat(recovered).extracting(FileMessageStoreTests::idOf).containsExactly(neither.id(), billingOnly.id());
+			assertThat(recovered.get(0).durableNames()).containsExactly("group:billing");
+			// One acknowledgement for all finishes a named message too
+			again.acknowledge(neither.id());
+			again.acknowledge(billingOnly.id(), "name:audit");
+			await().atMost(Duration.ofSeconds(5)).until(() -> again.health().pending() == 0);
+		}
+		try (FileMessageStore last = FileMessageStore.open(this.directory)) {
+			assertThat(last.takeRecovered()).isEmpty();
+		}
+	}
+
+	@Test
+	void aSegmentIsDeletedOnlyOnceEveryDurableNameAcknowledgedItsMessages() throws Exception {
+		String[] names = { "group:billing", "name:audit" };
+		List<UUID> ids = new ArrayList<>();
+		try (FileMessageStore store = FileMessageStore.builder(this.directory).segmentBytes(8 * 1024).build()) {
+			for (int i = 0; i < 200; i++) {
+				Envelope envelope = envelope("rotate", "x".repeat(200));
+				ids.add(envelope.id());
+				store.append(envelope, names).get(10, TimeUnit.SECONDS);
+			}
+			int written = segmentFiles().size();
+			assertThat(written).isGreaterThan(4);
+			// Every message acknowledged by audit, all but the first by billing: the first segment stays, and the ones after it
+			for (UUID id : ids) {
+				store.acknowledge(id, "name:audit");
+			}
+			for (UUID id : ids.subList(1, ids.size())) {
+				store.acknowledge(id, "group:billing");
+			}
+			store.append(envelope("rotate", "marker"), names).get(10, TimeUnit.SECONDS);
+			await().atMost(Duration.ofSeconds(10)).until(() -> store.health().pending() == 2);
+			assertThat(segmentFiles()).hasSizeGreaterThanOrEqualTo(written);
+			store.acknowledge(ids.get(0), "name:audit");
+			store.append(envelope("rotate", "still waits for billing"), names).get(10, TimeUnit.SECONDS);
+			assertThat(segmentFiles()).hasSizeGreaterThanOrEqualTo(written);
+			store.acknowledge(ids.get(0), "group:billing");
+			store.append(envelope("rotate", "last"), names).get(10, TimeUnit.SECONDS);
+			await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(segmentFiles()).hasSizeLessThanOrEqualTo(2));
+			assertThat(store.health().pending()).isEqualTo(3);
+		}
+		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
+			assertThat(envelopes(reopened.takeRecovered())).extracting((e) -> new String(e.payload(), StandardCharsets.UTF_8))
+				.containsExactly("marker", "still waits for billing", "last");
+		}
+	}
+
+	@Test
+	void aLogOfFormatVersionOneIsStillRecovered() throws Exception {
+		Envelope kept = envelope("legacy", "kept");
+		Envelope acknowledged = envelope("legacy", "acknowledged");
+		byte[] first = RecordFormat.appendRecord(kept);
+		byte[] second = RecordFormat.appendRecord(acknowledged);
+		java.nio.ByteBuffer segment = java.nio.ByteBuffer.allocate(RecordFormat.SEGMENT_HEADER_BYTES + first.length
+				+ second.length + RecordFormat.ACK_RECORD_BYTES);
+		segment.putInt(RecordFormat.SEGMENT_MAGIC).putShort((short) 1).putShort((short) 0).putLong(7);
+		segment.put(first).put(second);
+		RecordFormat.writeAckRecord(segment, acknowledged.id(), new java.util.zip.CRC32C());
+		Files.write(this.directory.resolve(String.format("%020d.wal", 7)), segment.array());
+		try (FileMessageStore store = FileMessageStore.open(this.directory)) {
+			assertThat(store.recoveryReport().damage()).isEmpty();
+			List<RecoveredMessage> recovered = store.takeRecovered();
+			assertThat(recovered).extracting(FileMessageStoreTests::idOf).containsExactly(kept.id());
+			assertThat(recovered.get(0).isUnnamed()).isTrue();
+			// A named acknowledgement does not finish a message logged without names; one for all does
+			store.acknowledge(kept.id(), "name:audit");
+			store.append(envelope("legacy", "after"), new String[0]).get(10, TimeUnit.SECONDS);
+			assertThat(store.health().pending()).isEqualTo(1);
+			store.acknowledge(kept.id());
+			await().atMost(Duration.ofSeconds(5)).until(() -> store.health().pending() == 0);
+		}
+		assertThat(segmentFiles()).as("the old segment is deleted once finished").hasSize(1);
 	}
 
 	@Test
@@ -129,7 +242,7 @@ class FileMessageStoreTests {
 			assertThat(store.health().pending()).isEqualTo(2);
 		}
 		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
-			assertThat(reopened.takeRecovered()).extracting((e) -> new String(e.payload(), StandardCharsets.UTF_8))
+			assertThat(reopened.takeRecovered()).extracting((e) -> new String(e.envelope().payload(), StandardCharsets.UTF_8))
 				.containsExactly("after", "last");
 		}
 	}
@@ -164,7 +277,7 @@ class FileMessageStoreTests {
 			accepted.add(later.id());
 		}
 		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
-			assertThat(reopened.takeRecovered()).extracting(Envelope::id).containsExactlyElementsOf(accepted);
+			assertThat(reopened.takeRecovered()).extracting(FileMessageStoreTests::idOf).containsExactlyElementsOf(accepted);
 		}
 	}
 
@@ -235,7 +348,7 @@ class FileMessageStoreTests {
 			store.append(envelope("big", "after")).get(10, TimeUnit.SECONDS);
 		}
 		try (FileMessageStore reopened = FileMessageStore.open(this.directory)) {
-			List<Envelope> recovered = reopened.takeRecovered();
+			List<Envelope> recovered = envelopes(reopened.takeRecovered());
 			assertThat(recovered).hasSize(3);
 			assertThat(recovered.get(1).payload()).isEqualTo(big);
 		}
@@ -245,6 +358,14 @@ class FileMessageStoreTests {
 		try (Stream<Path> files = Files.list(this.directory)) {
 			return files.filter((file) -> file.toString().endsWith(".wal")).sorted().toList();
 		}
+	}
+
+	static UUID idOf(RecoveredMessage recovered) {
+		return recovered.envelope().id();
+	}
+
+	static List<Envelope> envelopes(List<RecoveredMessage> recovered) {
+		return recovered.stream().map(RecoveredMessage::envelope).toList();
 	}
 
 	static Envelope envelope(String topic, String payload) {

@@ -67,7 +67,7 @@ class LogDamageTests {
 
 		try (FileMessageStore store = FileMessageStore.open(this.directory)) {
 			RecoveryReport report = store.recoveryReport();
-			assertThat(store.takeRecovered()).extracting(Envelope::id).containsExactlyInAnyOrderElementsOf(expected);
+			assertThat(store.takeRecovered()).extracting(FileMessageStoreTests::idOf).containsExactlyInAnyOrderElementsOf(expected);
 			assertThat(report.damage()).containsExactly(
 					new LogDamage(name(rotten.file), rotten.offset, rotten.length, LogDamage.Kind.CORRUPT,
 							"bytes failed their checksum; skipped to the next intact record"),
@@ -141,7 +141,7 @@ class LogDamageTests {
 		Set<UUID> intact = ids(records);
 		intact.removeAll(touched);
 		try (FileMessageStore store = FileMessageStore.open(this.directory)) {
-			assertThat(store.takeRecovered()).extracting(Envelope::id).containsExactlyInAnyOrderElementsOf(intact);
+			assertThat(store.takeRecovered()).extracting(FileMessageStoreTests::idOf).containsExactlyInAnyOrderElementsOf(intact);
 			List<LogDamage> damage = store.recoveryReport().damage();
 			assertThat(damage).isNotEmpty();
 			long damagedBytes = damage.stream().mapToLong(LogDamage::length).sum();

@@ -98,6 +98,57 @@ class RecordFormatTests {
 	}
 
 	@Test
+	void namedAppendAndAcknowledgementRoundTrip() {
+		Envelope envelope = sample();
+		String[] names = { "group:billing", "name:audit", "pattern:agents.*" };
+		byte[] record = RecordFormat.appendRecord(envelope, names);
+		ByteBuffer data = ByteBuffer.wrap(record);
+		assertThat(RecordFormat.intactRecordLength(data, 0, record.length, new CRC32C())).isEqualTo(record.length);
+		assertThat(data.get(12)).isEqualTo(RecordFormat.TYPE_APPEND_FOR);
+		assertThat(data.getLong(RecordFormat.RECORD_HEADER_BYTES)).as("the id opens the body, as in type 1")
+			.isEqualTo(envelope.id().getMostSignificantBits());
+		RecordFormat.Appended read = RecordFormat.readAppend(data, RecordFormat.RECORD_HEADER_BYTES,
+				record.length - RecordFormat.RECORD_HEADER_BYTES, true);
+		assertThat(read.envelope().id()).isEqualTo(envelope.id());
+		assertThat(read.envelope().payload()).isEqualTo(envelope.payload());
+		assertThat(read.names()).containsExactly(names);
+		assertThat(RecordFormat.readAppend(ByteBuffer.wrap(RecordFormat.appendRecord(envelope, new String[0])),
+				RecordFormat.RECORD_HEADER_BYTES, RecordFormat.appendRecord(envelope, new String[0]).length
+						- RecordFormat.RECORD_HEADER_BYTES, true).names()).isEmpty();
+
+		UUID id = MessageIds.next();
+		String name = "name:ünïcode-is-encoded-too";
+		int length = RecordFormat.namedAckRecordBytes(name);
+		ByteBuffer buffer = ByteBuffer.allocate(length + 3);
+		buffer.position(3);
+		RecordFormat.writeNamedAckRecord(buffer, id, name, new CRC32C());
+		assertThat(buffer.position()).isEqualTo(buffer.capacity());
+		assertThat(RecordFormat.intactRecordLength(buffer, 3, buffer.capacity(), new CRC32C())).isEqualTo(length);
+		assertThat(buffer.get(3 + 12)).isEqualTo(RecordFormat.TYPE_ACK_FOR);
+		RecordFormat.NamedAck ack = RecordFormat.readNamedAck(buffer, 3 + RecordFormat.RECORD_HEADER_BYTES,
+				length - RecordFormat.RECORD_HEADER_BYTES);
+		assertThat(ack.id()).isEqualTo(id);
+		assertThat(ack.name()).isEqualTo(name);
+	}
+
+	@Test
+	void everySingleFlippedByteOfNamedRecordsIsDetected() {
+		byte[] append = RecordFormat.appendRecord(sample(), new String[] { "group:g", "name:n" });
+		ByteBuffer ack = ByteBuffer.allocate(RecordFormat.namedAckRecordBytes("group:g"));
+		RecordFormat.writeNamedAckRecord(ack, MessageIds.next(), "group:g", new CRC32C());
+		CRC32C crc = new CRC32C();
+		for (byte[] record : new byte[][] { append, ack.array() }) {
+			for (int position = 0; position < record.length; position++) {
+				byte[] damaged = record.clone();
+				damaged[position] ^= (byte) 0x10;
+				assertThat(RecordFormat.intactRecordLength(ByteBuffer.wrap(damaged), 0, damaged.length, crc))
+					.as("byte %d flipped", position)
+					.isEqualTo(-1);
+			}
+		}
+	}
+
+	@Test
 	void anImpossibleLengthIsNotARecord() {
 		byte[] record = RecordFormat.appendRecord(sample());
 		ByteBuffer.wrap(record).putInt(8, Integer.MAX_VALUE);
@@ -118,7 +169,7 @@ class RecordFormatTests {
 		ByteBuffer header = ByteBuffer.allocate(RecordFormat.SEGMENT_HEADER_BYTES);
 		RecordFormat.writeSegmentHeader(header, 42);
 		assertThat(header.getInt(0)).isEqualTo(0x414D4257);
-		assertThat(header.getShort(4)).isEqualTo((short) 1);
+		assertThat(header.getShort(4)).isEqualTo((short) 2);
 		assertThat(header.getLong(8)).isEqualTo(42);
 	}
 

@@ -14,15 +14,22 @@ import dev.amb.core.inmemory.InMemoryBroker;
 
 /**
  * The process {@link WalCrashTests} kills: publishes as fast as it can, with the fsync policy
- * named by its third argument ({@link FsyncPolicy#ALWAYS} if none), through a bus with the in-memory backend and a write-ahead log, while
- * a subscription handles the messages. Each line it prints is written with one unbuffered call:
+ * named by its third argument ({@link FsyncPolicy#ALWAYS} if none), through a bus with the
+ * in-memory backend and a write-ahead log, while two subscriptions handle the messages: a group
+ * ({@value #GROUP}, two members' worth of workers, a little slower than the publishers) and a
+ * broadcast subscription with the durable name {@value #AUDIT} (quicker), so that at the kill
+ * each has handled a different share. Each line it prints is written with one unbuffered call:
  * {@code A <payload>} before a publish, {@code P <id> <payload>} once its future completed,
- * {@code D <id> <payload>} when the handler got it (before it is acknowledged), {@code READY}
- * once the log was recovered and replayed.
+ * {@code D <durable name> <id> <payload>} when a handler got it (before it is acknowledged),
+ * {@code READY} once the log was recovered and replayed.
  */
 public final class WalCrashChild {
 
 	static final String TOPIC = "crash.test";
+
+	static final String GROUP = "crash-group";
+
+	static final String AUDIT = "crash-audit";
 
 	private static final FileOutputStream out = new FileOutputStream(FileDescriptor.out);
 
@@ -36,10 +43,13 @@ public final class WalCrashChild {
 		FileMessageStore store = FileMessageStore.builder(directory).fsync(policy).segmentBytes(256 * 1024).build();
 		DefaultMessageBus bus = DefaultMessageBus.builder().adapter(new InMemoryBroker()).store(store).build();
 		bus.subscribe(TOPIC, String.class, (message) -> {
-			emit("D " + message.getId() + " " + message.getPayload());
+			emit("D group:" + GROUP + " " + message.getId() + " " + message.getPayload());
 			// A little slower than the publishers, so that a backlog is waiting at the kill
 			LockSupport.parkNanos(100_000);
-		}, SubscribeOptions.builder().name("crash-consumer").concurrency(2).build());
+		}, SubscribeOptions.builder().group(GROUP).concurrency(2).build());
+		bus.subscribe(TOPIC, String.class,
+				(message) -> emit("D name:" + AUDIT + " " + message.getId() + " " + message.getPayload()),
+				SubscribeOptions.builder().durableName(AUDIT).build());
 		bus.replay();
 		emit("READY");
 		Semaphore inFlight = new Semaphore(256);

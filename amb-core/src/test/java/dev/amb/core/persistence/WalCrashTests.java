@@ -28,11 +28,14 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The crash test: a child JVM ({@link WalCrashChild}) publishes with policy ALWAYS through a bus
- * with the in-memory backend and a write-ahead log and is killed with SIGKILL
- * ({@link Process#destroyForcibly()} on Linux) at a random moment, again and again on the same
- * directory. After each kill a bus in this JVM opens the log, replays it and checks that every
- * publish whose future completed in the child was delivered (by the child's own subscription
- * before the kill, or by the replay after it), and that nothing delivered was never published.
+ * with the in-memory backend and a write-ahead log, to a group and a broadcast subscription with a
+ * durable name, and is killed with SIGKILL ({@link Process#destroyForcibly()} on Linux) at a random
+ * moment, again and again on the same directory. After each kill a bus in this JVM opens the log,
+ * subscribes with the same durable names (and one the child never had), replays it and checks
+ * that every publish whose future completed in the child was delivered to each of the two
+ * subscriptions (by the child before the kill, or by the replay after it) with the id its publish
+ * returned, that nothing delivered was never published, and that nothing is replayed to the durable
+ * name the messages were never meant for.
  * <p>
  * 50 kills by default (and a fifth as many under {@code NEVER}, which a process crash must not
  * break either); {@code -Damb.wal.crash.kills=500} runs longer, for example
@@ -41,6 +44,8 @@ import static org.awaitility.Awaitility.await;
 class WalCrashTests {
 
 	private static final int KILLS = Integer.getInteger("amb.wal.crash.kills", 50);
+
+	private static final List<String> NAMES = List.of("group:" + WalCrashChild.GROUP, "name:" + WalCrashChild.AUDIT);
 
 	/** Kept when the test fails, with each killed child's output, for the post-mortem. */
 	@TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -69,6 +74,8 @@ class WalCrashTests {
 		Set<String> attempted = new HashSet<>();
 		long completedTotal = 0;
 		long replayedTotal = 0;
+		Map<String, Long> replayedByName = new java.util.TreeMap<>();
+		long redelivered = 0;
 		long tornTails = 0;
 		int killedBeforeReady = 0;
 		for (int round = 0; round < kills; round++) {
@@ -100,17 +107,17 @@ class WalCrashTests {
 			assertThat(child.exitValue()).as("killed by SIGKILL; see %s", childLog).isEqualTo(137);
 
 			Map<String, String> completed = new HashMap<>();
-			Set<String> delivered = new HashSet<>();
-			Map<String, String> deliveredIds = new HashMap<>();
+			// Per durable name: the payloads delivered, and the id each was delivered with
+			Map<String, Map<String, String>> delivered = new HashMap<>();
+			for (String name : NAMES) {
+				delivered.put(name, new HashMap<>());
+			}
 			for (String line : lines(stdout)) {
 				String[] parts = line.split(" ");
 				switch (parts[0]) {
 					case "A" -> attempted.add(parts[1]);
 					case "P" -> completed.put(parts[2], parts[1]);
-					case "D" -> {
-						delivered.add(parts[2]);
-						deliveredIds.put(parts[2], parts[1]);
-					}
+					case "D" -> delivered.get(parts[1]).put(parts[3], parts[2]);
 					case "READY" -> {
 					}
 					default -> throw new AssertionError("Unexpected line from the child: " + line);
@@ -124,43 +131,58 @@ class WalCrashTests {
 			tornTails += report.damage().size();
 			DefaultMessageBus bus = DefaultMessageBus.builder().adapter(new InMemoryBroker()).store(store).build();
 			try {
-				bus.subscribe(WalCrashChild.TOPIC, String.class,
-						(message) -> replayed.add(new String[] { message.getId().toString(), message.getPayload() }),
-						SubscribeOptions.builder().name("verifier").build());
-				int count = bus.replay();
-				await().atMost(Duration.ofSeconds(60)).until(() -> replayed.size() >= count);
-				replayedTotal += count;
+				bus.subscribe(WalCrashChild.TOPIC, String.class, (message) -> replayed.add(new String[] {
+						"group:" + WalCrashChild.GROUP, message.getId().toString(), message.getPayload() }),
+						SubscribeOptions.builder().group(WalCrashChild.GROUP).build());
+				bus.subscribe(WalCrashChild.TOPIC, String.class, (message) -> replayed.add(new String[] {
+						"name:" + WalCrashChild.AUDIT, message.getId().toString(), message.getPayload() }),
+						SubscribeOptions.builder().durableName(WalCrashChild.AUDIT).build());
+				bus.subscribe(WalCrashChild.TOPIC, String.class, (message) -> replayed.add(new String[] {
+						"name:stranger", message.getId().toString(), message.getPayload() }),
+						SubscribeOptions.builder().durableName("stranger").build());
+				replayedTotal += bus.replay();
+				// Every name the messages were meant for is here: the log empties
+				await().atMost(Duration.ofSeconds(60)).until(() -> bus.store().health().pending() == 0);
 			}
 			finally {
 				bus.close();
 			}
 			for (String[] entry : replayed) {
-				delivered.add(entry[1]);
-				String earlier = deliveredIds.putIfAbsent(entry[1], entry[0]);
-				assertThat(earlier == null || earlier.equals(entry[0])).as("a redelivery keeps the original id").isTrue();
-			}
-			// Plain Set.contains: AssertJ's contains would scan the whole set for each message
-			for (String payload : delivered) {
-				if (!attempted.contains(payload)) {
-					fail("Round %s delivered %s, which was never published (seed %d, output %s)", tag, payload, seed, stdout);
+				assertThat(entry[0]).as("nothing is replayed to a durable name it was never meant for").isNotEqualTo("name:stranger");
+				replayedByName.merge(entry[0], 1L, Long::sum);
+				String earlier = delivered.get(entry[0]).putIfAbsent(entry[2], entry[1]);
+				if (earlier != null) {
+					redelivered++;
 				}
+				assertThat(earlier == null || earlier.equals(entry[1])).as("a redelivery keeps the original id").isTrue();
 			}
-			for (Map.Entry<String, String> entry : completed.entrySet()) {
-				if (!delivered.contains(entry.getKey())) {
-					fail("Round %s: the publish of %s completed but it was never delivered (seed %d, output %s)", tag,
-							entry.getKey(), seed, stdout);
+			for (String name : NAMES) {
+				Map<String, String> deliveredIds = delivered.get(name);
+				// Plain Set.contains: AssertJ's contains would scan the whole set for each message
+				for (String payload : deliveredIds.keySet()) {
+					if (!attempted.contains(payload)) {
+						fail("Round %s delivered %s to %s, which was never published (seed %d, output %s)", tag, payload,
+								name, seed, stdout);
+					}
 				}
-				if (!entry.getValue().equals(deliveredIds.get(entry.getKey()))) {
-					fail("Round %s: %s was published as %s but delivered as %s", tag, entry.getKey(), entry.getValue(),
-							deliveredIds.get(entry.getKey()));
+				for (Map.Entry<String, String> entry : completed.entrySet()) {
+					if (!deliveredIds.containsKey(entry.getKey())) {
+						fail("Round %s: the publish of %s completed but it was never delivered to %s (seed %d, output %s)",
+								tag, entry.getKey(), name, seed, stdout);
+					}
+					if (!entry.getValue().equals(deliveredIds.get(entry.getKey()))) {
+						fail("Round %s: %s was published as %s but delivered to %s as %s", tag, entry.getKey(),
+								entry.getValue(), name, deliveredIds.get(entry.getKey()));
+					}
 				}
 			}
 			completedTotal += completed.size();
 			Files.delete(stdout);
 		}
 		System.out.printf("WalCrashTests (" + policy + "): %d SIGKILLs (%d before the child was ready), %d completed publishes checked, "
-				+ "%d messages replayed after kills, %d torn tails cut off, seed %d%n", kills, killedBeforeReady,
-				completedTotal, replayedTotal, tornTails, seed);
+				+ "%d messages replayed after kills (by durable name %s; %d of them had reached that subscription before "
+				+ "the kill, unacknowledged), %d torn tails cut off, seed %d%n", kills, killedBeforeReady, completedTotal,
+				replayedTotal, replayedByName, redelivered, tornTails, seed);
 		assertThat(completedTotal).as("the children got publishes through").isGreaterThan(kills);
 		assertThat(replayedTotal).as("kills left unacknowledged messages behind to replay").isPositive();
 	}

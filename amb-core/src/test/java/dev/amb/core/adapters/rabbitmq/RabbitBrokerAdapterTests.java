@@ -33,7 +33,7 @@ import dev.amb.core.Subscription;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Capability;
 import dev.amb.core.spi.Envelope;
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -53,7 +53,7 @@ class RabbitBrokerAdapterTests {
 
 	@BeforeAll
 	static void requireBroker() {
-		LoopbackServer.RABBITMQ.require();
+		RealServer.RABBITMQ.require();
 		broker = new RabbitTestBroker();
 	}
 

@@ -17,7 +17,7 @@ import dev.amb.core.contract.PauseContract;
 import dev.amb.core.contract.PriorityContract;
 import dev.amb.core.contract.WildcardContract;
 import dev.amb.core.spi.BrokerAdapter;
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -31,7 +31,7 @@ class RabbitBrokerContractTests extends BrokerContractTests {
 
 	@BeforeAll
 	static void requireBroker() {
-		LoopbackServer.RABBITMQ.require();
+		RealServer.RABBITMQ.require();
 		broker = new RabbitTestBroker();
 	}
 

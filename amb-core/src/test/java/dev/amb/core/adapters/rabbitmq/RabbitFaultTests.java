@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.SubscribeOptions;
 import dev.amb.core.persistence.FileMessageStore;
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -38,7 +38,7 @@ class RabbitFaultTests {
 
 	@BeforeAll
 	static void requireBroker() {
-		LoopbackServer.RABBITMQ.require();
+		RealServer.RABBITMQ.require();
 		broker = new RabbitTestBroker();
 	}
 
@@ -120,6 +120,51 @@ class RabbitFaultTests {
 			}
 			assertThat(closed).isGreaterThanOrEqualTo(2);
 			await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(received).hasSize(total));
+			await().atMost(Duration.ofSeconds(30)).until(() -> bus.store().health().pending() == 0);
+		}
+	}
+
+	@Test
+	void aBrokerRestartLosesNoConfirmedMessageOfAGroupAndTheLogForwardsWhatWasPublishedWhileItWasDown(
+			@TempDir Path directory) throws Exception {
+		String topic = "fault.restart." + UUID.randomUUID().toString().substring(0, 8);
+		String group = "restart-" + broker.suffix;
+		Set<Integer> received = ConcurrentHashMap.newKeySet();
+		int beforeStop = 500;
+		int whileStopped = 500;
+		try (DefaultMessageBus bus = DefaultMessageBus.builder()
+			.adapter(broker.newAdapter())
+			.store(FileMessageStore.open(directory))
+			.drainTimeout(Duration.ofSeconds(5))
+			.build()) {
+			// The group's durable queue exists; its member is paused, so the confirmed messages wait in the broker.
+			var subscription = bus.subscribe(topic, Integer.class, (m) -> received.add(m.getPayload()),
+					SubscribeOptions.group(group));
+			subscription.pause();
+			for (int i = 0; i < beforeStop; i++) {
+				bus.publish(topic, i).get(30, TimeUnit.SECONDS);
+			}
+			await().atMost(Duration.ofSeconds(30)).until(() -> bus.store().health().pending() == 0);
+			List<CompletableFuture<UUID>> logged = new ArrayList<>();
+			try {
+				RealServer.RABBITMQ.admin("rabbitmqctl", "stop_app");
+				for (int i = beforeStop; i < beforeStop + whileStopped; i++) {
+					// Completes once logged: the broker is down, the log keeps it until the broker is back.
+					logged.add(bus.publish(topic, i));
+				}
+				for (CompletableFuture<UUID> future : logged) {
+					future.get(30, TimeUnit.SECONDS);
+				}
+				assertThat(bus.store().health().pending()).as("publishes waiting in the log for the broker")
+					.isPositive();
+			}
+			finally {
+				RealServer.RABBITMQ.admin("rabbitmqctl", "start_app");
+				RealServer.RABBITMQ.admin("rabbitmqctl", "await_startup");
+			}
+			subscription.resume();
+			await().atMost(Duration.ofSeconds(120))
+				.untilAsserted(() -> assertThat(received).hasSize(beforeStop + whileStopped));
 			await().atMost(Duration.ofSeconds(30)).until(() -> bus.store().health().pending() == 0);
 		}
 	}

@@ -1,19 +1,15 @@
 package dev.amb.core.adapters.rabbitmq;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import com.rabbitmq.client.Channel;
 
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 
 /**
  * The loopback RabbitMQ for one test class: a connection factory whose connections carry a name
@@ -36,15 +32,15 @@ final class RabbitTestBroker {
 	}
 
 	RabbitTestBroker(RabbitBrokerSettings.Builder settings) {
-		LoopbackServer.RABBITMQ.require();
+		RealServer.RABBITMQ.require();
 		this.connectionFactory = newConnectionFactory(this.connectionName);
 		this.settings = settings.exchange("amb-test-" + this.suffix).requeueDelay(java.time.Duration.ofMillis(100))
 			.build();
 	}
 
 	static CachingConnectionFactory newConnectionFactory(String connectionName) {
-		CachingConnectionFactory factory = new CachingConnectionFactory(LoopbackServer.RABBITMQ.host(),
-				LoopbackServer.RABBITMQ.port());
+		CachingConnectionFactory factory = new CachingConnectionFactory(RealServer.RABBITMQ.host(),
+				RealServer.RABBITMQ.port());
 		factory.setUsername("guest");
 		factory.setPassword("guest");
 		factory.setConnectionNameStrategy((cf) -> connectionName);
@@ -97,23 +93,12 @@ final class RabbitTestBroker {
 		}
 	}
 
+	/** Runs {@code rabbitmqctl} where the broker runs (this machine, or its container). */
 	static List<String> rabbitmqctl(String... arguments) throws IOException, InterruptedException {
-		List<String> command = new ArrayList<>();
-		command.add("rabbitmqctl");
-		command.addAll(List.of(arguments));
-		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-		List<String> lines = new ArrayList<>();
-		try (BufferedReader reader = new BufferedReader(
-				new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-			String line;
-			while ((line = reader.readLine()) != null) {
-				lines.add(line);
-			}
-		}
-		if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-			throw new IOException("rabbitmqctl " + String.join(" ", arguments) + " failed: " + lines);
-		}
-		return lines;
+		String[] command = new String[arguments.length + 1];
+		command[0] = "rabbitmqctl";
+		System.arraycopy(arguments, 0, command, 1, arguments.length);
+		return RealServer.RABBITMQ.admin(command);
 	}
 
 }

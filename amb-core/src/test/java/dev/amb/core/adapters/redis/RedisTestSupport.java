@@ -12,7 +12,7 @@ import org.springframework.data.redis.core.Cursor;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.types.RedisClientInfo;
 
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 
 /**
  * The real Redis on loopback for the adapter's tests: a connection factory whose connections carry
@@ -30,9 +30,9 @@ final class RedisTestSupport implements AutoCloseable {
 	private final LettuceConnectionFactory adminFactory;
 
 	RedisTestSupport() {
-		LoopbackServer.REDIS.require();
-		RedisStandaloneConfiguration server = new RedisStandaloneConfiguration(LoopbackServer.REDIS.host(),
-				LoopbackServer.REDIS.port());
+		RealServer.REDIS.require();
+		RedisStandaloneConfiguration server = new RedisStandaloneConfiguration(RealServer.REDIS.host(),
+				RealServer.REDIS.port());
 		this.connectionFactory = new LettuceConnectionFactory(server,
 				LettuceClientConfiguration.builder().clientName(this.clientName).build());
 		this.connectionFactory.afterPropertiesSet();

@@ -54,7 +54,8 @@ public class AmbEndpoint {
 		Map<String, Long> published = new java.util.LinkedHashMap<>(this.bus.publishedByTopic());
 		// Reply topics are the bus's own plumbing, one per bus instance; replies are counted in the counters.
 		published.keySet().removeIf((topic) -> topic.startsWith(Topics.INTERNAL_SEGMENT + "."));
-		Map<String, Object> wal = (this.bus.store() != null) ? AmbHealthIndicator.describe(this.bus.store().health())
+		Map<String, Object> wal = (this.bus.store() != null) ? AmbHealthIndicator
+			.describe(this.bus.store().health(), this.bus.waitingReplays())
 				: null;
 		return new BusDescriptor(this.bus.backend(), capabilities, this.bus.health().reachable(), published,
 				subscriptions, listeners(), this.bus.counters().snapshot(), wal);

@@ -70,7 +70,7 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 		MessageStore store = this.bus.store();
 		if (store != null) {
 			StoreHealth wal = store.health();
-			builder.withDetail("wal", describe(wal));
+			builder.withDetail("wal", describe(wal, this.bus.waitingReplays()));
 			if (!wal.writable()) {
 				builder.down();
 				return;
@@ -132,7 +132,11 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 		return wal.maxDiskBytes() > 0 && wal.bytesUsed() > wal.maxDiskBytes() / 10 * 9;
 	}
 
-	static Map<String, Object> describe(StoreHealth wal) {
+	/**
+	 * The log's state; {@code waitingReplays} counts, per durable name, the recovered messages that
+	 * wait for a subscription with that name (they stay pending until it comes or they are discarded).
+	 */
+	static Map<String, Object> describe(StoreHealth wal, Map<String, Integer> waitingReplays) {
 		Map<String, Object> details = new LinkedHashMap<>();
 		details.put("writable", wal.writable());
 		details.put("fsync", wal.policy().name().toLowerCase(java.util.Locale.ROOT));
@@ -146,6 +150,7 @@ public final class AmbHealthIndicator extends AbstractHealthIndicator {
 		details.put("maxDiskBytes", wal.maxDiskBytes());
 		details.put("segments", wal.segments());
 		details.put("corruptRecords", wal.corruptRecords());
+		details.put("waitingReplays", waitingReplays);
 		if (wal.lastError() != null) {
 			details.put("lastError", wal.lastError());
 		}

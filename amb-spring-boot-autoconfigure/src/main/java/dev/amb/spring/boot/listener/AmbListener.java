@@ -53,6 +53,17 @@ public @interface AmbListener {
 	String group() default "";
 
 	/**
+	 * For a broadcast listener, the name it keeps across restarts in the write-ahead log
+	 * ({@code amb.persistence.enabled}): each message is acknowledged per durable name, and after a
+	 * crash replayed only to the durable names that had not handled it. Give each broadcast listener
+	 * on the same topic its own, and keep it when the code changes; without one, broadcast listeners
+	 * on the same topic share one durable name made from the topic. A group listener's durable name
+	 * is its group.
+	 * @return the durable name
+	 */
+	String durableName() default "";
+
+	/**
 	 * The number of worker threads; 1 by default.
 	 * @return the concurrency
 	 */

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.amb.core.AmbException;
 import dev.amb.core.Backoff;
 import dev.amb.core.Priority;
+import dev.amb.core.SubscribeOptions;
 import dev.amb.core.TopicPattern;
 import dev.amb.core.Topics;
 import dev.amb.spring.boot.diagnostics.AmbListenerConfigurationException;
@@ -135,6 +136,22 @@ public class AmbListenerAnnotationBeanPostProcessor implements BeanPostProcessor
 						+ ex.getMessage(), "Use letters, digits, '-', '_' and '.' in group names.");
 			}
 		}
+		String durableName = resolve(annotation.durableName());
+		durableName = StringUtils.hasText(durableName) ? durableName.trim() : null;
+		if (durableName != null) {
+			if (group != null) {
+				throw new AmbListenerConfigurationException(where + " has both group '" + group + "' and durableName '"
+						+ durableName + "'; a group listener's durable name is its group.",
+						"Remove durableName, or the group for a broadcast listener.");
+			}
+			try {
+				SubscribeOptions.builder().durableName(durableName);
+			}
+			catch (IllegalArgumentException ex) {
+				throw new AmbListenerConfigurationException(where + " has " + ex.getMessage() + ".",
+						"Use a short, printable name that stays the same from one run to the next.");
+			}
+		}
 		int concurrency = intValue(where, "concurrency", annotation.concurrency(), 1, 1);
 		int maxAttempts = intValue(where, "maxAttempts", annotation.maxAttempts(), this.defaults.maxAttempts(), 1);
 		Backoff backoff = backoff(where, annotation);
@@ -142,8 +159,8 @@ public class AmbListenerAnnotationBeanPostProcessor implements BeanPostProcessor
 				: EnumSet.copyOf(Arrays.asList(annotation.lanes()));
 		String autoStartup = resolve(annotation.autoStartup());
 		boolean startsWithApplication = !StringUtils.hasText(autoStartup) || booleanValue(where, autoStartup);
-		AmbListenerEndpoint endpoint = new AmbListenerEndpoint(id, topics, group, concurrency, lanes, maxAttempts,
-				backoff, startsWithApplication, invoker);
+		AmbListenerEndpoint endpoint = new AmbListenerEndpoint(id, topics, group, durableName, concurrency, lanes,
+				maxAttempts, backoff, startsWithApplication, invoker);
 		for (int i = 0; i < topics.size(); i++) {
 			endpoint.subscribeOptions(i);
 		}

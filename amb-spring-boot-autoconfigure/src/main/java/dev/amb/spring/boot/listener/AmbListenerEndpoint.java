@@ -20,6 +20,8 @@ public final class AmbListenerEndpoint {
 
 	private final String group;
 
+	private final String durableName;
+
 	private final int concurrency;
 
 	private final Set<Priority> lanes;
@@ -32,11 +34,12 @@ public final class AmbListenerEndpoint {
 
 	private final ListenerMethodInvoker invoker;
 
-	AmbListenerEndpoint(String id, List<String> topics, String group, int concurrency, Set<Priority> lanes,
-			int maxAttempts, Backoff backoff, boolean autoStartup, ListenerMethodInvoker invoker) {
+	AmbListenerEndpoint(String id, List<String> topics, String group, String durableName, int concurrency,
+			Set<Priority> lanes, int maxAttempts, Backoff backoff, boolean autoStartup, ListenerMethodInvoker invoker) {
 		this.id = id;
 		this.topics = List.copyOf(topics);
 		this.group = group;
+		this.durableName = durableName;
 		this.concurrency = concurrency;
 		this.lanes = java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(lanes));
 		this.maxAttempts = maxAttempts;
@@ -58,6 +61,11 @@ public final class AmbListenerEndpoint {
 	/** @return the group, or null for broadcast */
 	public String getGroup() {
 		return this.group;
+	}
+
+	/** @return the durable name of a broadcast listener, or null for the one its topic gives it */
+	public String getDurableName() {
+		return this.durableName;
 	}
 
 	/** @return the worker count */
@@ -117,6 +125,7 @@ public final class AmbListenerEndpoint {
 		return SubscribeOptions.builder()
 			.name(subscriptionName(index))
 			.group(this.group)
+			.durableName(this.durableName)
 			.concurrency(this.concurrency)
 			.lanes(this.lanes)
 			.maxAttempts(this.maxAttempts)

@@ -13,11 +13,10 @@ import dev.amb.core.MessageBus;
 import dev.amb.core.adapters.kafka.KafkaBrokerAdapter;
 import dev.amb.core.adapters.rabbitmq.RabbitBrokerAdapter;
 import dev.amb.core.adapters.redis.RedisBrokerAdapter;
-import dev.amb.core.testsupport.LoopbackServer;
+import dev.amb.core.testsupport.RealServer;
 import dev.amb.spring.boot.listener.AmbListener;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.amqp.rabbit.connection.Connection;
@@ -31,7 +30,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -45,32 +43,23 @@ import static org.awaitility.Awaitility.await;
  */
 class AmbBackendEndToEndTests {
 
-	private static EmbeddedKafkaKraftBroker kafka;
-
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(AmbAutoConfiguration.class))
 		.withUserConfiguration(ListenerConfiguration.class);
 
-	@AfterAll
-	static void stopKafka() {
-		if (kafka != null) {
-			kafka.destroy();
-		}
-	}
-
 	@Test
 	void redisBackendDeliversToAnAmbListener() {
-		LoopbackServer.REDIS.require();
+		RealServer.REDIS.require();
 		String prefix = "amb-e2e-" + UUID.randomUUID() + ":";
 		String topic = topic();
 		this.runner.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class))
-			.withPropertyValues("amb.backend=redis", "spring.data.redis.host=127.0.0.1",
-					"spring.data.redis.port=" + LoopbackServer.REDIS.port(), "amb.redis.stream-prefix=" + prefix,
+			.withPropertyValues("amb.backend=redis", "spring.data.redis.host=" + RealServer.REDIS.host(),
+					"spring.data.redis.port=" + RealServer.REDIS.port(), "amb.redis.stream-prefix=" + prefix,
 					"test.topic=" + topic)
 			.run((context) -> {
 				// Its own connection, to clean up after the context closed Spring Boot's.
-				LettuceConnectionFactory cleanup = new LettuceConnectionFactory(LoopbackServer.REDIS.host(),
-						LoopbackServer.REDIS.port());
+				LettuceConnectionFactory cleanup = new LettuceConnectionFactory(RealServer.REDIS.host(),
+						RealServer.REDIS.port());
 				cleanup.afterPropertiesSet();
 				cleanup.start();
 				StringRedisTemplate redis = new StringRedisTemplate(cleanup);
@@ -93,12 +82,12 @@ class AmbBackendEndToEndTests {
 
 	@Test
 	void rabbitmqBackendDeliversToAnAmbListener() {
-		LoopbackServer.RABBITMQ.require();
+		RealServer.RABBITMQ.require();
 		String exchange = "amb-e2e-" + UUID.randomUUID();
 		String topic = topic();
 		this.runner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
-			.withPropertyValues("amb.backend=rabbitmq", "spring.rabbitmq.host=127.0.0.1",
-					"spring.rabbitmq.port=" + LoopbackServer.RABBITMQ.port(), "spring.rabbitmq.username=guest",
+			.withPropertyValues("amb.backend=rabbitmq", "spring.rabbitmq.host=" + RealServer.RABBITMQ.host(),
+					"spring.rabbitmq.port=" + RealServer.RABBITMQ.port(), "spring.rabbitmq.username=guest",
 					"spring.rabbitmq.password=guest", "amb.rabbitmq.exchange=" + exchange, "test.topic=" + topic)
 			.run((context) -> {
 				ConnectionFactory connectionFactory = context.getBean(ConnectionFactory.class);
@@ -122,7 +111,7 @@ class AmbBackendEndToEndTests {
 	void kafkaBackendDeliversToAnAmbListener() throws Exception {
 		String prefix = "amb-e2e-" + UUID.randomUUID().toString().substring(0, 8) + ".";
 		String topic = topic();
-		String bootstrap = kafkaBootstrapServers();
+		String bootstrap = RealServer.KAFKA.address();
 		this.runner.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class))
 			.withPropertyValues("amb.backend=kafka", "spring.kafka.bootstrap-servers=" + bootstrap,
 					"amb.kafka.topic-prefix=" + prefix, "amb.kafka.partitions=1", "test.topic=" + topic)
@@ -146,21 +135,11 @@ class AmbBackendEndToEndTests {
 		return "e2e.tasks." + UUID.randomUUID().toString().substring(0, 8);
 	}
 
-	private static synchronized String kafkaBootstrapServers() {
-		if (kafka == null) {
-			EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
-			// One partition for the offsets topic instead of 50: the first group join is much sooner.
-			broker.brokerProperties(Map.of("offsets.topic.num.partitions", "1"));
-			broker.afterPropertiesSet();
-			kafka = broker;
-		}
-		return kafka.getBrokersAsString();
-	}
 
 	private static void deleteRabbitTopology(String exchange) throws Exception {
 		com.rabbitmq.client.ConnectionFactory factory = new com.rabbitmq.client.ConnectionFactory();
-		factory.setHost(LoopbackServer.RABBITMQ.host());
-		factory.setPort(LoopbackServer.RABBITMQ.port());
+		factory.setHost(RealServer.RABBITMQ.host());
+		factory.setPort(RealServer.RABBITMQ.port());
 		try (com.rabbitmq.client.Connection connection = factory.newConnection();
 				Channel channel = connection.createChannel()) {
 			channel.queueDelete(exchange + ".dlq.unrouted");

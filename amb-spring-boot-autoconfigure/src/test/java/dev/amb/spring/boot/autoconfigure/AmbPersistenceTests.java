@@ -122,6 +122,56 @@ class AmbPersistenceTests {
 		});
 	}
 
+	@Test
+	@SuppressWarnings("unchecked")
+	void healthAndTheEndpointShowRecoveredMessagesWaitingForTheirListener(@TempDir Path dir) {
+		String[] persistence = { "amb.persistence.enabled=true", "amb.persistence.dir=" + dir,
+				"amb.drain-timeout=200ms" };
+		this.runner.withUserConfiguration(StuckListener.class).withPropertyValues(persistence).run((context) -> {
+			DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
+			for (int i = 0; i < 2; i++) {
+				bus.publish("orders", "order-" + i).get(5, TimeUnit.SECONDS);
+			}
+			assertThat(context.getBean(StuckListener.class).started.await(10, TimeUnit.SECONDS)).isTrue();
+		});
+		// The next run has no listener on "orders": the messages wait for it, visibly.
+		this.runner.withPropertyValues(persistence).run((context) -> {
+			Map<String, Object> wal = (Map<String, Object>) context.getBean(AmbHealthIndicator.class)
+				.health()
+				.getDetails()
+				.get("wal");
+			assertThat(wal).containsEntry("waitingReplays", Map.of("pattern:orders", 2)).containsEntry("pending", 2L);
+			assertThat(context.getBean(AmbEndpoint.class).bus().wal()).containsEntry("waitingReplays",
+					Map.of("pattern:orders", 2));
+		});
+	}
+
+	@Test
+	void aRestartReplaysOnlyToTheListenersThatHadNotHandledAMessage(@TempDir Path dir) {
+		String[] persistence = { "amb.persistence.enabled=true", "amb.persistence.dir=" + dir,
+				"amb.drain-timeout=200ms" };
+		this.runner.withUserConfiguration(AuditDoneBillingStuck.class).withPropertyValues(persistence).run((context) -> {
+			DefaultMessageBus bus = context.getBean(DefaultMessageBus.class);
+			for (int i = 0; i < 3; i++) {
+				bus.publish("orders", "order-" + i).get(5, TimeUnit.SECONDS);
+			}
+			AuditDoneBillingStuck listeners = context.getBean(AuditDoneBillingStuck.class);
+			await().atMost(Duration.ofSeconds(10)).until(() -> listeners.audited.size() == 3);
+			assertThat(listeners.started.await(10, TimeUnit.SECONDS)).isTrue();
+			assertThat(bus.store().health().pending()).isEqualTo(3);
+		});
+		this.runner.withUserConfiguration(AuditAndBilling.class).withPropertyValues(persistence).run((context) -> {
+			AuditAndBilling listeners = context.getBean(AuditAndBilling.class);
+			await().atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(listeners.billed).containsExactlyInAnyOrder("order-0", "order-1",
+						"order-2"));
+			await().atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(context.getBean(DefaultMessageBus.class).store().health().pending())
+					.isZero());
+			assertThat(listeners.audited).as("the audit listener had handled them before the restart").isEmpty();
+		});
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	static class MeterRegistryConfiguration {
 
@@ -140,6 +190,44 @@ class AmbPersistenceTests {
 		void on(String order) throws InterruptedException {
 			this.started.countDown();
 			new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+		}
+
+	}
+
+	static class AuditDoneBillingStuck {
+
+		final List<String> audited = new CopyOnWriteArrayList<>();
+
+		final CountDownLatch started = new CountDownLatch(1);
+
+		@AmbListener(topics = "orders", durableName = "audit")
+		void audit(String order) {
+			this.audited.add(order);
+		}
+
+		@AmbListener(topics = "orders", durableName = "billing")
+		void bill(String order) throws InterruptedException {
+			this.started.countDown();
+			new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+		}
+
+	}
+
+	/** Another class in the next run: the durable names, not the listener ids, carry over. */
+	static class AuditAndBilling {
+
+		final List<String> audited = new CopyOnWriteArrayList<>();
+
+		final List<String> billed = new CopyOnWriteArrayList<>();
+
+		@AmbListener(topics = "orders", durableName = "audit")
+		void audit(String order) {
+			this.audited.add(order);
+		}
+
+		@AmbListener(topics = "orders", durableName = "billing")
+		void bill(String order) {
+			this.billed.add(order);
 		}
 
 	}

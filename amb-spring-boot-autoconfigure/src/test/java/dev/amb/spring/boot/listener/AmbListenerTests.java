@@ -234,6 +234,19 @@ class AmbListenerTests {
 		assertListenerFailure(BadConcurrency.class, "concurrency = 'zero'", "whole number");
 	}
 
+	@Test
+	void aDurableNameOnAGroupListenerFailsTheStartUp() {
+		assertListenerFailure(GroupWithDurableName.class, "has both group 'workers' and durableName 'audit'",
+				"Remove durableName");
+	}
+
+	@Test
+	void aBroadcastListenersDurableNameReachesItsSubscription() {
+		this.runner.withUserConfiguration(DurablyNamed.class).run((context) -> {
+			assertThat(bus(context).subscription("audited").durableName()).isEqualTo("name:audit-trail");
+		});
+	}
+
 	private void assertListenerFailure(Class<?> configuration, String description, String action) {
 		this.runner.withUserConfiguration(configuration).run((context) -> {
 			assertThat(context).hasFailed();
@@ -444,6 +457,22 @@ class AmbListenerTests {
 
 		@AmbListener
 		void on(String payload) {
+		}
+
+	}
+
+	static class GroupWithDurableName {
+
+		@AmbListener(topics = "jobs", group = "workers", durableName = "audit")
+		void on(String job) {
+		}
+
+	}
+
+	static class DurablyNamed {
+
+		@AmbListener(id = "audited", topics = "audited.events", durableName = "${app.durable:audit-trail}")
+		void on(String event) {
 		}
 
 	}
