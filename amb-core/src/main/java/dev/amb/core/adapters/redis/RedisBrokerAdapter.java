@@ -57,6 +57,10 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.DURABLE,
 			Capability.DURABLE_GROUPS, Capability.WILDCARDS, Capability.PRIORITY, Capability.PAUSE));
 
+	private static final long REREGISTER_SECONDS = 30;
+
+	private static final long REREGISTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(REREGISTER_SECONDS);
+
 	/** Stream keys are cached per topic up to this many topics. */
 	private static final int MAX_CACHED_TOPICS = 10_000;
 
@@ -85,7 +89,8 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	private final boolean lettuceNative;
 
-	private final Set<String> registeredTopics = ConcurrentHashMap.newKeySet();
+	/** Per topic, when its publisher last added it to the topic set (System.nanoTime()). */
+	private final Map<String, Long> registeredTopics = new ConcurrentHashMap<>();
 
 	private final Map<String, byte[][]> keysByTopic = new ConcurrentHashMap<>();
 
@@ -157,7 +162,7 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		StreamFields.FieldList fields = this.streamFields.write(envelope);
 		String topic = envelope.topic();
 		byte[] key = streamKeys(topic)[envelope.priority().lane()];
-		String register = (!isInternal(topic) && this.registeredTopics.add(topic)) ? topic : null;
+		String register = (!isInternal(topic) && needsRegistration(topic)) ? topic : null;
 		CompletableFuture<Void> sent = new CompletableFuture<>();
 		try {
 			if (!this.writer.add(key, fields, register, sent)) {
@@ -175,6 +180,22 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 			return CompletableFuture.failedFuture(ex);
 		}
 		return sent;
+	}
+
+	/**
+	 * Whether a publish should add its topic to the topic set: the first time, and again now and
+	 * then ({@value #REREGISTER_SECONDS} s), since a Redis that lost its data in a restart lost the
+	 * set too, and wildcard subscriptions would not find the topic again.
+	 */
+	private boolean needsRegistration(String topic) {
+		long now = System.nanoTime();
+		Long last = this.registeredTopics.get(topic);
+		if (last != null && now - last < REREGISTER_NANOS) {
+			return false;
+		}
+		// One publisher of many wins the registration; the others go on without it.
+		return (last == null) ? this.registeredTopics.putIfAbsent(topic, now) == null
+				: this.registeredTopics.replace(topic, last, now);
 	}
 
 	@Override
