@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -34,7 +35,8 @@ import dev.amb.core.spi.Envelope;
  * The Redis backend, on Redis Streams through Spring Data Redis.
  * <p>
  * A stream per topic and lane ({@code <prefix><topic>:<lane>}); each entry carries the
- * envelope's CloudEvents attributes as fields and the payload in the field {@value #DATA_FIELD}.
+ * envelope's CloudEvents attributes as fields (those the stream does not imply, see
+ * {@link StreamFields}) and the payload in the field {@value #DATA_FIELD}.
  * A group subscription reads through a consumer group named after the AMB group (XREADGROUP,
  * XACK after the handler finished); a broadcast subscription through a consumer group of its own,
  * created at {@code $} and destroyed when it closes. Entries left pending longer than the claim
@@ -59,7 +61,7 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	private static final long REREGISTER_SECONDS = 30;
 
-	private static final long REREGISTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(REREGISTER_SECONDS);
+	private static final long REREGISTER_NANOS = TimeUnit.SECONDS.toNanos(REREGISTER_SECONDS);
 
 	/** Stream keys are cached per topic up to this many topics. */
 	private static final int MAX_CACHED_TOPICS = 10_000;
