@@ -567,11 +567,12 @@ final class RedisWriter implements Runnable {
 		private static void bulk(ByteBuf buf, byte[] bytes) {
 			buf.writeByte('$');
 			int length = bytes.length;
-			if (length < 10) {
-				buf.writeByte('0' + length);
+			int divisor = 1;
+			while (length / divisor >= 10) {
+				divisor *= 10;
 			}
-			else {
-				buf.writeBytes(RedisBrokerAdapter.bytes(Integer.toString(length)));
+			for (; divisor > 0; divisor /= 10) {
+				buf.writeByte('0' + (length / divisor) % 10);
 			}
 			buf.writeBytes(CRLF);
 			buf.writeBytes(bytes);
