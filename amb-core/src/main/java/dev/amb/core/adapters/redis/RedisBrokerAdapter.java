@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -21,7 +22,6 @@ import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.BusClosedException;
 import dev.amb.core.Priority;
 import dev.amb.core.Topics;
-import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.AdapterContext;
 import dev.amb.core.spi.BrokerAdapter;
 import dev.amb.core.spi.BrokerConsumer;
@@ -35,7 +35,8 @@ import dev.amb.core.spi.Envelope;
  * The Redis backend, on Redis Streams through Spring Data Redis.
  * <p>
  * A stream per topic and lane ({@code <prefix><topic>:<lane>}); each entry carries the
- * envelope's CloudEvents attributes as fields and the payload in the field {@value #DATA_FIELD}.
+ * envelope's CloudEvents attributes as fields (those the stream does not imply, see
+ * {@link StreamFields}) and the payload in the field {@value #DATA_FIELD}.
  * A group subscription reads through a consumer group named after the AMB group (XREADGROUP,
  * XACK after the handler finished); a broadcast subscription through a consumer group of its own,
  * created at {@code $} and destroyed when it closes. Entries left pending longer than the claim
@@ -48,8 +49,6 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	/** The stream field holding the payload. */
 	public static final String DATA_FIELD = "data";
 
-	static final byte[] DATA_FIELD_BYTES = bytes(DATA_FIELD);
-
 	/**
 	 * Not {@link Capability#KEY_ORDER}: one subscription keeps each key in order whatever its
 	 * concurrency (entries go to workers by key hash), but Redis hands a group's entries to whichever
@@ -60,10 +59,17 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.DURABLE,
 			Capability.DURABLE_GROUPS, Capability.WILDCARDS, Capability.PRIORITY, Capability.PAUSE));
 
+	private static final long REREGISTER_SECONDS = 30;
+
+	private static final long REREGISTER_NANOS = TimeUnit.SECONDS.toNanos(REREGISTER_SECONDS);
+
 	/** Stream keys are cached per topic up to this many topics. */
 	private static final int MAX_CACHED_TOPICS = 10_000;
 
 	private static final String[] LANE_NAMES = new String[Priority.laneCount()];
+
+	private static final boolean LETTUCE_PRESENT = isPresent("io.lettuce.core.RedisClient")
+			&& isPresent("org.springframework.data.redis.connection.lettuce.LettuceConnection");
 
 	static {
 		for (Priority priority : Priority.values()) {
@@ -81,7 +87,12 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	private final RedisWriter acknowledger;
 
-	private final Set<String> registeredTopics = ConcurrentHashMap.newKeySet();
+	private final StreamFields streamFields = new StreamFields();
+
+	private final boolean lettuceNative;
+
+	/** Per topic, when its publisher last added it to the topic set (System.nanoTime()). */
+	private final Map<String, Long> registeredTopics = new ConcurrentHashMap<>();
 
 	private final Map<String, byte[][]> keysByTopic = new ConcurrentHashMap<>();
 
@@ -105,15 +116,24 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 	 * @param settings the backend's own settings
 	 */
 	public RedisBrokerAdapter(RedisConnectionFactory connectionFactory, RedisBrokerSettings settings) {
+		this(connectionFactory, settings, LETTUCE_PRESENT);
+	}
+
+	/**
+	 * A Redis backend that may use Lettuce's own API for its hot paths ({@code lettuceNative}), or
+	 * only Spring Data Redis's, as it does with another driver (for tests).
+	 */
+	RedisBrokerAdapter(RedisConnectionFactory connectionFactory, RedisBrokerSettings settings, boolean lettuceNative) {
 		this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
+		this.lettuceNative = lettuceNative && LETTUCE_PRESENT;
 		this.registryKey = bytes(settings.streamPrefix() + "topics");
 		this.writer = new RedisWriter("amb-redis-writer", connectionFactory, settings, this.registryKey,
-				this.registeredTopics::remove);
-		// Acknowledgements have their own pipeline, so that they neither wait behind nor delay publishes.
+				this.registeredTopics::remove, !this.lettuceNative);
+		// Acknowledgements have their own queue, so that they neither wait behind nor delay publishes.
 		this.acknowledger = new RedisWriter("amb-redis-acks", connectionFactory, settings, this.registryKey,
 				(topic) -> {
-				});
+				}, !this.lettuceNative);
 	}
 
 	@Override
@@ -141,15 +161,10 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 			return CompletableFuture.failedFuture(new BusClosedException(
 					this.closed ? "The Redis backend is closed" : "The Redis backend was not started"));
 		}
-		Map<String, String> headers = WireHeaders.write(envelope);
-		Map<byte[], byte[]> fields = new LinkedHashMap<>((headers.size() + 1) * 2);
-		for (Map.Entry<String, String> header : headers.entrySet()) {
-			fields.put(bytes(header.getKey()), bytes(header.getValue()));
-		}
-		fields.put(DATA_FIELD_BYTES, envelope.payload());
+		StreamFields.FieldList fields = this.streamFields.write(envelope);
 		String topic = envelope.topic();
 		byte[] key = streamKeys(topic)[envelope.priority().lane()];
-		String register = (!isInternal(topic) && this.registeredTopics.add(topic)) ? topic : null;
+		String register = (!isInternal(topic) && needsRegistration(topic)) ? topic : null;
 		CompletableFuture<Void> sent = new CompletableFuture<>();
 		try {
 			if (!this.writer.add(key, fields, register, sent)) {
@@ -167,6 +182,22 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 			return CompletableFuture.failedFuture(ex);
 		}
 		return sent;
+	}
+
+	/**
+	 * Whether a publish should add its topic to the topic set: the first time, and again now and
+	 * then ({@value #REREGISTER_SECONDS} s), since a Redis that lost its data in a restart lost the
+	 * set too, and wildcard subscriptions would not find the topic again.
+	 */
+	private boolean needsRegistration(String topic) {
+		long now = System.nanoTime();
+		Long last = this.registeredTopics.get(topic);
+		if (last != null && now - last < REREGISTER_NANOS) {
+			return false;
+		}
+		// One publisher of many wins the registration; the others go on without it.
+		return (last == null) ? this.registeredTopics.putIfAbsent(topic, now) == null
+				: this.registeredTopics.replace(topic, last, now);
 	}
 
 	@Override
@@ -225,6 +256,11 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 		return this.settings;
 	}
 
+	/** @return whether subscriptions read through Lettuce's own API (on a Lettuce connection) */
+	boolean nativeReads() {
+		return this.lettuceNative;
+	}
+
 	RedisWriter acknowledger() {
 		return this.acknowledger;
 	}
@@ -267,6 +303,16 @@ public final class RedisBrokerAdapter implements BrokerAdapter {
 
 	static byte[] bytes(String text) {
 		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+	private static boolean isPresent(String className) {
+		try {
+			Class.forName(className, false, RedisBrokerAdapter.class.getClassLoader());
+			return true;
+		}
+		catch (ClassNotFoundException | LinkageError ex) {
+			return false;
+		}
 	}
 
 	private static void putIfPresent(Map<String, Object> details, String name, String value) {

@@ -72,7 +72,7 @@ public final class RedisBrokerSettings {
 		return this.claimTimeout;
 	}
 
-	/** @return the COUNT of each XREADGROUP and the largest pipelined write batch ({@code amb.redis.batch-size}) */
+	/** @return the COUNT of each XREADGROUP, the most acknowledgements per XACK ({@code amb.redis.batch-size}) */
 	public int batchSize() {
 		return this.batchSize;
 	}
@@ -92,7 +92,7 @@ public final class RedisBrokerSettings {
 		return this.starvationBound;
 	}
 
-	/** @return sends waiting for the pipeline before publishers wait ({@code amb.redis.max-pending-sends}) */
+	/** @return sends queued or awaiting Redis's reply before publishers wait ({@code amb.redis.max-pending-sends}) */
 	public int maxPendingSends() {
 		return this.maxPendingSends;
 	}
@@ -238,7 +238,7 @@ public final class RedisBrokerSettings {
 			return this;
 		}
 
-		/** Entries per XREADGROUP and the largest pipelined write batch; 100 by default. */
+		/** Entries per XREADGROUP and acknowledgements per XACK (the writer sends up to four times as many commands at once); 100 by default. */
 		public Builder batchSize(int batchSize) {
 			if (batchSize < 1) {
 				throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
@@ -268,7 +268,7 @@ public final class RedisBrokerSettings {
 			return this;
 		}
 
-		/** Sends (and acknowledgements) queued for the pipeline before publishers wait; 10,000 by default. */
+		/** Sends (and, separately, acknowledgements) queued or awaiting Redis's reply before publishers wait; 10,000 by default. */
 		public Builder maxPendingSends(int maxPendingSends) {
 			if (maxPendingSends < 1) {
 				throw new IllegalArgumentException("maxPendingSends must be at least 1, was " + maxPendingSends);

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,13 +47,20 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private static final System.Logger logger = System.getLogger(RedisConsumer.class.getName());
 
-	private static final StreamOffset<byte[]>[] NO_OFFSETS = offsets(List.of());
+	private static final StreamRef[] NO_STREAMS = new StreamRef[0];
+
+	/** How long a read of every lane blocks while entries wait in the buffers (see {@link #catchUp}). */
+	private static final Duration SHORT_BLOCK = Duration.ofMillis(1);
 
 	/**
 	 * Entries a worker takes from its buffer at once. One: the lanes are compared again before each
 	 * entry, so a higher-lane entry that arrives while the worker is busy goes next.
 	 */
 	private static final int CHUNK = 1;
+
+	private static final long ACK_LINGER_MILLIS = 20;
+
+	private static final long ACK_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(ACK_LINGER_MILLIS);
 
 	/** Handlers longer than this let the reader catch up before the next entry is chosen. */
 	private static final long CATCH_UP_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
@@ -91,19 +97,32 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private final StreamReadOptions probeOptions;
 
+	private final StreamFields streamFields = new StreamFields();
+
 	private final StreamReadOptions blockingOptions;
 
 	private final StreamReadOptions shortBlockingOptions;
 
 	private final long claimIntervalNanos;
 
-	private StreamOffset<byte[]>[][] laneOffsets;
+	private final StreamRef[][] laneStreams;
 
-	private StreamOffset<byte[]>[] allOffsets = NO_OFFSETS;
+	private StreamRef[] allStreams = NO_STREAMS;
 
 	private int lowestLane;
 
+	/** How many lanes the subscription reads streams of. */
+	private int lanesRead;
+
+	/** Per lane, what a probe read ahead of a higher lane's entries (see {@link #poll}). */
+	private final List<StreamEntry>[] readAhead;
+
+	/** The entries read ahead, so that claims leave them alone. */
+	private final Set<String> readAheadKeys = new HashSet<>();
+
 	private RedisConnection connection;
+
+	private LettuceReads lettuceReads;
 
 	private String startId;
 
@@ -155,11 +174,12 @@ final class RedisConsumer implements BrokerConsumer {
 				"amb-" + ProcessHandle.current().pid() + "-" + spec.id() + "-" + unique);
 		this.probeOptions = StreamReadOptions.empty().count(this.settings.batchSize());
 		this.blockingOptions = this.probeOptions.block(this.settings.blockTimeout());
-		this.shortBlockingOptions = this.probeOptions.block(Duration.ofMillis(1));
+		this.shortBlockingOptions = this.probeOptions.block(SHORT_BLOCK);
 		this.claimIntervalNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
 				this.settings.claimTimeout().toNanos() / 2);
-		this.laneOffsets = new StreamOffset[Priority.laneCount()][];
-		Arrays.fill(this.laneOffsets, NO_OFFSETS);
+		this.laneStreams = new StreamRef[Priority.laneCount()][];
+		Arrays.fill(this.laneStreams, NO_STREAMS);
+		this.readAhead = new List[Priority.laneCount()];
 		this.workers = new Worker[spec.concurrency()];
 		for (int i = 0; i < this.workers.length; i++) {
 			this.workers[i] = new Worker(new LaneBuffer(this.settings.batchSize(), this.settings.starvationBound()),
@@ -214,10 +234,16 @@ final class RedisConsumer implements BrokerConsumer {
 					claim();
 					this.nextClaim = now + this.claimIntervalNanos;
 				}
-				List<ByteRecord> records = poll();
-				if (records != null && !records.isEmpty()) {
+				List<StreamEntry> entries = poll();
+				if (entries != null && !entries.isEmpty()) {
 					try {
-						dispatch(null, records);
+						if (this.paused) {
+							// Paused while reading: held by lane, so that on resume the lanes decide what goes first.
+							holdAhead(entries);
+						}
+						else {
+							dispatch(entries);
+						}
 					}
 					finally {
 						readCompleted();
@@ -240,9 +266,17 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 	}
 
-	/** Reads the highest lane that has entries; after {@code starvationBound} such reads, or when idle, every lane. */
-	private List<ByteRecord> poll() throws InterruptedException {
-		if (this.allOffsets.length == 0) {
+	/**
+	 * Reads the highest lane that has entries; after {@code starvationBound} reads served from a
+	 * lane above the lowest, or when idle, every lane.
+	 * <p>
+	 * The lanes are probed in one round trip: one non-blocking {@code XREADGROUP} per lane, sent
+	 * together. Only the highest lane's entries are handed on; what the probe found in lower lanes
+	 * waits here, read ahead, until its lane is the highest with entries (it is not read again
+	 * meanwhile, so it stays in order), or until a read of every lane, which hands it on first.
+	 */
+	private List<StreamEntry> poll() throws InterruptedException {
+		if (this.allStreams.length == 0) {
 			Thread.sleep(Math.min(this.settings.blockTimeout().toMillis(),
 					this.settings.topicRefreshInterval().toMillis()));
 			return null;
@@ -251,48 +285,171 @@ final class RedisConsumer implements BrokerConsumer {
 			// A worker waits for a read of every lane that started after it asked (see catchUp).
 			this.catchUpRequested = false;
 			this.fullReadsStarted++;
-			List<ByteRecord> records = xReadGroup(this.probeOptions, this.allOffsets, false);
+			List<StreamEntry> entries = withReadAhead(readAll(null));
 			this.fullReadPending = true;
-			if (records == null || records.isEmpty()) {
+			if (entries == null || entries.isEmpty()) {
 				fullReadCompleted();
 			}
-			return records;
+			return entries;
 		}
-		if (this.servedAhead < this.settings.starvationBound()) {
-			for (int lane = 0; lane < this.lowestLane; lane++) {
-				StreamOffset<byte[]>[] offsets = this.laneOffsets[lane];
-				if (offsets.length == 0) {
-					continue;
-				}
-				List<ByteRecord> records = xReadGroup(this.probeOptions, offsets, false);
-				if (records != null && !records.isEmpty()) {
-					this.servedAhead++;
-					return records;
-				}
+		if (this.servedAhead < this.settings.starvationBound() && this.lanesRead > 1) {
+			List<StreamEntry> entries = probe();
+			if (entries != null) {
+				return entries;
 			}
 		}
 		this.servedAhead = 0;
-		// Redis answers streams in the order asked, and allOffsets is sorted by lane: highest first.
+		if (!this.readAheadKeys.isEmpty()) {
+			return withReadAhead(null);
+		}
+		// Redis answers streams in the order asked, and allStreams is sorted by lane: highest first.
 		// While entries wait in the buffers, block only briefly, so that a worker choosing by lane
 		// after a long handler soon gets a read that sees what is in Redis (see catchUp).
-		return xReadGroup(entriesWaiting() ? this.shortBlockingOptions : this.blockingOptions, this.allOffsets, true);
+		return readAll(entriesWaiting() ? SHORT_BLOCK : this.settings.blockTimeout());
 	}
 
-	/** One XREADGROUP, counted so that a worker can wait for the reader to catch up (see {@link #catchUp}). */
-	private List<ByteRecord> xReadGroup(StreamReadOptions options, StreamOffset<byte[]>[] offsets, boolean blocking) {
+	/** @return the entries of the highest lane that has some, read now or ahead, or null if no lane has any */
+	private List<StreamEntry> probe() throws InterruptedException {
+		List<Integer> lanes = new ArrayList<>(this.lowestLane + 1);
+		for (int lane = 0; lane <= this.lowestLane; lane++) {
+			if (this.laneStreams[lane].length > 0 && this.readAhead[lane] == null) {
+				lanes.add(lane);
+			}
+		}
+		List<List<StreamEntry>> results = lanes.isEmpty() ? List.of() : readLanes(lanes);
+		List<StreamEntry> found = null;
+		for (int lane = 0; lane <= this.lowestLane; lane++) {
+			int read = lanes.indexOf(lane);
+			List<StreamEntry> entries = (read >= 0 && read < results.size()) ? results.get(read) : null;
+			if (entries != null && entries.isEmpty()) {
+				entries = null;
+			}
+			if (found == null) {
+				List<StreamEntry> ahead = this.readAhead[lane];
+				if (ahead != null) {
+					this.readAhead[lane] = null;
+					ahead.forEach((entry) -> this.readAheadKeys.remove(entry.localKey()));
+					found = ahead;
+				}
+				else if (entries != null) {
+					found = entries;
+					entries = null;
+				}
+				if (found != null) {
+					this.servedAhead = (lane < this.lowestLane) ? this.servedAhead + 1 : 0;
+				}
+			}
+			if (entries != null) {
+				this.readAhead[lane] = entries;
+				entries.forEach((entry) -> this.readAheadKeys.add(entry.localKey()));
+			}
+		}
+		return found;
+	}
+
+	/** Keeps entries read, by lane, after what was read ahead of them, until {@link #poll} hands them on. */
+	private void holdAhead(List<StreamEntry> entries) {
+		for (StreamEntry entry : entries) {
+			int lane = entry.stream().lane();
+			if (this.readAhead[lane] == null) {
+				this.readAhead[lane] = new ArrayList<>();
+			}
+			this.readAhead[lane].add(entry);
+			this.readAheadKeys.add(entry.localKey());
+		}
+	}
+
+	/** What a read of every lane found, after what was read ahead (older, so first). */
+	private List<StreamEntry> withReadAhead(List<StreamEntry> read) {
+		if (this.readAheadKeys.isEmpty()) {
+			return read;
+		}
+		List<StreamEntry> entries = new ArrayList<>();
+		for (int lane = 0; lane < this.readAhead.length; lane++) {
+			if (this.readAhead[lane] != null) {
+				entries.addAll(this.readAhead[lane]);
+				this.readAhead[lane] = null;
+			}
+		}
+		this.readAheadKeys.clear();
+		if (read != null) {
+			entries.addAll(read);
+		}
+		return entries;
+	}
+
+	/** One XREADGROUP of every lane's streams, blocking for up to {@code block} if not null. */
+	private List<StreamEntry> readAll(Duration block) throws InterruptedException {
 		this.readsStarted++;
-		List<ByteRecord> records;
+		List<StreamEntry> entries;
 		try {
-			records = connection().streamCommands().xReadGroup(this.consumer, options, offsets);
+			LettuceReads lettuce = lettuceReads();
+			if (lettuce != null) {
+				entries = lettuce.read(List.<StreamRef[]>of(this.allStreams), this.settings.batchSize(), block,
+						this.settings.sendTimeout()).get(0);
+			}
+			else {
+				StreamReadOptions options = (block == null) ? this.probeOptions
+						: (block == SHORT_BLOCK) ? this.shortBlockingOptions : this.blockingOptions;
+				entries = toEntries(null, connection().streamCommands().xReadGroup(this.consumer, options,
+						offsets(this.allStreams)));
+			}
 		}
 		catch (RuntimeException ex) {
 			readCompleted();
 			throw ex;
 		}
-		if (records == null || records.isEmpty()) {
+		if (entries.isEmpty()) {
 			readCompleted();
 		}
-		return records;
+		return entries;
+	}
+
+	/** One non-blocking XREADGROUP per lane, sent together: one round trip. */
+	private List<List<StreamEntry>> readLanes(List<Integer> lanes) throws InterruptedException {
+		this.readsStarted++;
+		try {
+			LettuceReads lettuce = lettuceReads();
+			if (lettuce != null) {
+				List<StreamRef[]> reads = new ArrayList<>(lanes.size());
+				lanes.forEach((lane) -> reads.add(this.laneStreams[lane]));
+				return lettuce.read(reads, this.settings.batchSize(), null, this.settings.sendTimeout());
+			}
+			RedisConnection connection = connection();
+			connection.openPipeline();
+			for (int lane : lanes) {
+				connection.streamCommands()
+					.xReadGroup(this.consumer, this.probeOptions, offsets(this.laneStreams[lane]));
+			}
+			List<Object> results = connection.closePipeline();
+			List<List<StreamEntry>> entries = new ArrayList<>(lanes.size());
+			for (Object result : results) {
+				@SuppressWarnings("unchecked")
+				List<ByteRecord> records = (result instanceof List<?> list) ? (List<ByteRecord>) list : null;
+				entries.add(toEntries(null, records));
+			}
+			return entries;
+		}
+		catch (RuntimeException ex) {
+			readCompleted();
+			throw ex;
+		}
+	}
+
+	private List<StreamEntry> toEntries(StreamRef knownStream, List<ByteRecord> records) {
+		if (records == null || records.isEmpty()) {
+			return List.of();
+		}
+		List<StreamEntry> entries = new ArrayList<>(records.size());
+		for (ByteRecord record : records) {
+			StreamRef stream = (knownStream != null) ? knownStream : streamOf(record.getStream());
+			if (stream == null || record.getId() == null || record.getValue() == null) {
+				// Nothing to deliver; if it is pending, a claim brings it back.
+				continue;
+			}
+			entries.add(toEntry(stream, record));
+		}
+		return entries;
 	}
 
 	/**
@@ -319,7 +476,8 @@ final class RedisConsumer implements BrokerConsumer {
 			}
 			List<RecordId> ids = new ArrayList<>(pending.size());
 			for (PendingMessage message : pending) {
-				if (!this.inFlight.contains(localKey(stream, message.getIdAsString()))) {
+				String key = localKey(stream, message.getIdAsString());
+				if (!this.inFlight.contains(key) && !this.readAheadKeys.contains(key)) {
 					ids.add(message.getId());
 				}
 			}
@@ -333,25 +491,16 @@ final class RedisConsumer implements BrokerConsumer {
 				logger.log(System.Logger.Level.INFO, () -> "Subscription '" + this.spec.id() + "' claimed "
 						+ claimed.size() + " entr(y/ies) of '" + stream.name() + "' pending longer than " + timeout
 						+ " in group '" + this.groupName + "'; delivering them again");
-				dispatch(stream, claimed);
+				dispatch(toEntries(stream, claimed));
 			}
 		}
 	}
 
-	private void dispatch(StreamRef knownStream, List<ByteRecord> records) throws InterruptedException {
-		// Convert the whole read first, then hand each worker its share at once: one wake-up per read, not per entry.
+	private void dispatch(List<StreamEntry> entries) throws InterruptedException {
+		// Hand each worker its share of the read at once: one wake-up per read, not per entry.
 		List<List<StreamEntry>> shares = new ArrayList<>(this.workers.length);
 		for (int i = 0; i < this.workers.length; i++) {
 			shares.add(new ArrayList<>());
-		}
-		List<StreamEntry> entries = new ArrayList<>(records.size());
-		for (ByteRecord record : records) {
-			StreamRef stream = (knownStream != null) ? knownStream : streamOf(record.getStream());
-			if (stream == null || record.getId() == null || record.getValue() == null) {
-				// Nothing to deliver; if it is pending, a claim brings it back.
-				continue;
-			}
-			entries.add(toEntry(stream, record));
 		}
 		for (StreamEntry entry : entries) {
 			if (this.inFlight.add(entry.localKey())) {
@@ -387,26 +536,19 @@ final class RedisConsumer implements BrokerConsumer {
 		return stream;
 	}
 
-	private static StreamEntry toEntry(StreamRef stream, ByteRecord record) {
-		Map<byte[], byte[]> value = record.getValue();
-		Map<String, String> fields = new LinkedHashMap<>(value.size() * 2);
-		byte[] data = null;
-		for (Map.Entry<byte[], byte[]> field : value.entrySet()) {
-			if (field.getKey() == null) {
-				continue;
-			}
-			if (Arrays.equals(field.getKey(), RedisBrokerAdapter.DATA_FIELD_BYTES)) {
-				data = field.getValue();
-			}
-			else {
-				fields.put(new String(field.getKey(), StandardCharsets.UTF_8),
-						(field.getValue() != null) ? new String(field.getValue(), StandardCharsets.UTF_8) : "");
-			}
+	private StreamEntry toEntry(StreamRef stream, ByteRecord record) {
+		// Read here, once per entry, so that the workers get envelopes and the key is at hand.
+		Map<byte[], byte[]> fields = record.getValue();
+		String localKey = localKey(stream, record.getId().getValue());
+		try {
+			return new StreamEntry(stream, record.getId(), this.streamFields.read(fields, stream), null, null, localKey);
 		}
-		return new StreamEntry(stream, record.getId(), fields, data, localKey(stream, record.getId().getValue()));
+		catch (MalformedEnvelopeException ex) {
+			return new StreamEntry(stream, record.getId(), null, fields, ex, localKey);
+		}
 	}
 
-	private static String localKey(StreamRef stream, String id) {
+	static String localKey(StreamRef stream, String id) {
 		return stream.name() + '#' + id;
 	}
 
@@ -414,7 +556,7 @@ final class RedisConsumer implements BrokerConsumer {
 		if (this.workers.length == 1) {
 			return 0;
 		}
-		String key = entry.fields().get(WireHeaders.KEY);
+		String key = entry.key();
 		if (key != null) {
 			return Math.floorMod(key.hashCode(), this.workers.length);
 		}
@@ -475,21 +617,23 @@ final class RedisConsumer implements BrokerConsumer {
 		}
 		List<StreamRef> sorted = new ArrayList<>();
 		this.lowestLane = 0;
+		this.lanesRead = 0;
 		for (int lane = 0; lane < byLane.size(); lane++) {
-			this.laneOffsets[lane] = offsets(byLane.get(lane));
+			this.laneStreams[lane] = byLane.get(lane).toArray(new StreamRef[0]);
 			sorted.addAll(byLane.get(lane));
 			if (!byLane.get(lane).isEmpty()) {
 				this.lowestLane = lane;
+				this.lanesRead++;
 			}
 		}
-		this.allOffsets = offsets(sorted);
+		this.allStreams = sorted.toArray(new StreamRef[0]);
 	}
 
 	@SuppressWarnings("unchecked")
-	private static StreamOffset<byte[]>[] offsets(List<StreamRef> streams) {
-		StreamOffset<byte[]>[] offsets = new StreamOffset[streams.size()];
+	private static StreamOffset<byte[]>[] offsets(StreamRef[] streams) {
+		StreamOffset<byte[]>[] offsets = new StreamOffset[streams.length];
 		for (int i = 0; i < offsets.length; i++) {
-			offsets[i] = StreamOffset.create(streams.get(i).key(), ReadOffset.lastConsumed());
+			offsets[i] = StreamOffset.create(streams[i].key(), ReadOffset.lastConsumed());
 		}
 		return offsets;
 	}
@@ -534,14 +678,25 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private RedisConnection connection() {
 		if (this.connection == null || this.connection.isClosed()) {
+			this.lettuceReads = null;
 			this.connection = this.adapter.connectionFactory().getConnection();
 		}
 		return this.connection;
 	}
 
+	/** @return Lettuce's reads on the current connection, or null with another driver */
+	private LettuceReads lettuceReads() {
+		RedisConnection connection = connection();
+		if (this.lettuceReads == null && this.adapter.nativeReads()) {
+			this.lettuceReads = LettuceReads.of(connection, this.groupName, this.consumer.getName(), this.streamFields);
+		}
+		return this.lettuceReads;
+	}
+
 	private void releaseConnection() {
 		RedisConnection current = this.connection;
 		this.connection = null;
+		this.lettuceReads = null;
 		if (current != null) {
 			try {
 				current.close();
@@ -623,38 +778,42 @@ final class RedisConsumer implements BrokerConsumer {
 
 	// Workers ------------------------------------------------------------------------------
 
-	private void handle(StreamEntry entry) {
+	/** Runs the bus's pipeline on an entry; one that is to be acknowledged joins the worker's acknowledgements. */
+	private void handle(StreamEntry entry, PendingAcks acks) {
 		this.handling.incrementAndGet();
+		boolean acknowledged = false;
 		try {
-			Envelope envelope;
-			try {
-				if (entry.data() == null) {
-					throw new MalformedEnvelopeException("Field '" + RedisBrokerAdapter.DATA_FIELD + "' is missing");
-				}
-				envelope = WireHeaders.read(entry.fields(), entry.data(), entry.stream().topic());
+			Envelope envelope = entry.envelope();
+			if (envelope == null) {
+				acknowledged = deadLetterUnreadable(entry);
 			}
-			catch (MalformedEnvelopeException ex) {
-				deadLetterUnreadable(entry, ex);
-				return;
-			}
-			this.lastDeliveryMillis = System.currentTimeMillis();
-			if (this.handler.deliver(envelope) == Disposition.ACK) {
-				acknowledge(entry);
+			else {
+				this.lastDeliveryMillis = System.currentTimeMillis();
+				acknowledged = this.handler.deliver(envelope) == Disposition.ACK;
 			}
 		}
 		finally {
-			this.inFlight.remove(entry.localKey());
+			if (acknowledged) {
+				// Still in flight for the claims until its acknowledgement is on its way.
+				acks.add(entry);
+			}
+			else {
+				this.inFlight.remove(entry.localKey());
+			}
 			this.handling.decrementAndGet();
 		}
 	}
 
-	private void deadLetterUnreadable(StreamEntry entry, MalformedEnvelopeException reason) {
-		Envelope deadLetter = WireHeaders.unreadable(entry.stream().topic(), entry.fields(), entry.data(), reason);
+	private boolean deadLetterUnreadable(StreamEntry entry) {
+		MalformedEnvelopeException reason = entry.failure();
 		try {
+			Map<byte[], byte[]> fields = (entry.fields() != null) ? entry.fields() : fieldsOf(entry);
+			Envelope deadLetter = WireHeaders.unreadable(entry.stream().topic(), StreamFields.asText(fields),
+					StreamFields.data(fields), reason);
 			this.adapter.send(deadLetter).get(this.settings.sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
-			acknowledge(entry);
 			logger.log(System.Logger.Level.WARNING, () -> "Entry " + entry.id() + " of '" + entry.stream().name()
 					+ "' is not an AMB envelope (" + reason.getMessage() + "); moved to '" + deadLetter.topic() + "'");
+			return true;
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -663,10 +822,67 @@ final class RedisConsumer implements BrokerConsumer {
 			logger.log(System.Logger.Level.ERROR, "Entry " + entry.id() + " of '" + entry.stream().name()
 					+ "' is unreadable and could not be dead-lettered; it stays pending", ex);
 		}
+		return false;
 	}
 
-	private void acknowledge(StreamEntry entry) {
-		this.adapter.acknowledger().ack(entry.stream().key(), this.groupName, entry.id());
+	/**
+	 * The fields of an entry read without them (reads on Lettuce keep only what an envelope needs):
+	 * read again, on a connection of the worker's own, since it is rare.
+	 */
+	private Map<byte[], byte[]> fieldsOf(StreamEntry entry) {
+		try (RedisConnection connection = this.adapter.connectionFactory().getConnection()) {
+			String id = entry.id().getValue();
+			List<ByteRecord> records = connection.streamCommands().xRange(entry.stream().key(), Range.closed(id, id));
+			return (records != null && !records.isEmpty() && records.get(0).getValue() != null)
+					? records.get(0).getValue() : Map.of();
+		}
+	}
+
+	/**
+	 * The acknowledgements of one worker, sent together: one XACK per stream for a run of entries
+	 * instead of one per entry. Sent when the worker has nothing more to do, when a read's worth
+	 * has gathered, or {@value #ACK_LINGER_MILLIS} ms after the oldest, whichever comes first, so
+	 * that a slow handler never holds its predecessors' acknowledgements for long.
+	 */
+	private final class PendingAcks {
+
+		private final List<StreamEntry> entries = new ArrayList<>();
+
+		private long oldestNanos;
+
+		synchronized void add(StreamEntry entry) {
+			if (this.entries.isEmpty()) {
+				this.oldestNanos = System.nanoTime();
+			}
+			this.entries.add(entry);
+		}
+
+		synchronized void sendIfDue(boolean idle) {
+			if (!this.entries.isEmpty() && (idle || this.entries.size() >= RedisConsumer.this.settings.batchSize()
+					|| System.nanoTime() - this.oldestNanos >= ACK_LINGER_NANOS)) {
+				send();
+			}
+		}
+
+		synchronized void send() {
+			int from = 0;
+			while (from < this.entries.size()) {
+				StreamRef stream = this.entries.get(from).stream();
+				int to = from + 1;
+				while (to < this.entries.size() && this.entries.get(to).stream() == stream) {
+					to++;
+				}
+				List<RecordId> ids = new ArrayList<>(to - from);
+				for (int i = from; i < to; i++) {
+					ids.add(this.entries.get(i).id());
+				}
+				RedisConsumer.this.adapter.acknowledger().ack(stream.key(), RedisConsumer.this.groupName, ids);
+				from = to;
+			}
+			this.entries.forEach((entry) -> RedisConsumer.this.inFlight.remove(entry.localKey()));
+			this.entries.clear();
+		}
+
 	}
 
 	// BrokerConsumer -----------------------------------------------------------------------
@@ -716,10 +932,15 @@ final class RedisConsumer implements BrokerConsumer {
 		for (Worker worker : this.workers) {
 			worker.buffer.drainTo(unhandled);
 		}
-		if (!unhandled.isEmpty()) {
+		int readAhead = this.reader.isAlive() ? 0 : this.readAheadKeys.size();
+		if (!unhandled.isEmpty() || readAhead > 0) {
 			unhandled.forEach((entry) -> this.inFlight.remove(entry.localKey()));
 			logger.log(System.Logger.Level.WARNING, () -> "Subscription '" + this.spec.id() + "' closed with "
-					+ unhandled.size() + " entr(y/ies) not handled; they are not acknowledged");
+					+ (unhandled.size() + readAhead) + " entr(y/ies) not handled; they are not acknowledged");
+		}
+		for (Worker worker : this.workers) {
+			// A worker stuck in a handler still holds the acknowledgements of what it handled before.
+			worker.acks.send();
 		}
 		try {
 			this.adapter.acknowledger().flush().get(Math.max(1000, TimeUnit.NANOSECONDS.toMillis(remaining(deadline))),
@@ -785,6 +1006,8 @@ final class RedisConsumer implements BrokerConsumer {
 
 		final LaneBuffer buffer;
 
+		final PendingAcks acks = new PendingAcks();
+
 		final Thread thread;
 
 		Worker(LaneBuffer buffer, String name) {
@@ -799,6 +1022,7 @@ final class RedisConsumer implements BrokerConsumer {
 			try {
 				while (!RedisConsumer.this.stopNow) {
 					if (RedisConsumer.this.paused && !RedisConsumer.this.draining) {
+						this.acks.send();
 						Thread.sleep(20);
 						continue;
 					}
@@ -823,19 +1047,23 @@ final class RedisConsumer implements BrokerConsumer {
 						}
 						long started = System.nanoTime();
 						try {
-							handle(entry);
+							handle(entry, this.acks);
 						}
 						catch (RuntimeException ex) {
 							// Never let one entry stop the worker: it stays pending and is claimed again later.
 							logger.log(System.Logger.Level.ERROR, "Subscription '" + RedisConsumer.this.spec.id()
 									+ "' failed on entry " + entry.id() + " of '" + entry.stream().name() + "'", ex);
 						}
+						this.acks.sendIfDue(this.buffer.isEmpty());
 						catchUp(System.nanoTime() - started, this.buffer);
 					}
 				}
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
+			}
+			finally {
+				this.acks.send();
 			}
 		}
 

@@ -23,7 +23,7 @@ import dev.amb.core.spi.BrokerAdapter;
  */
 class RedisBrokerContractTests extends BrokerContractTests {
 
-	private static RedisTestSupport redis;
+	static RedisTestSupport redis;
 
 	@BeforeAll
 	static void connect() {
@@ -39,10 +39,11 @@ class RedisBrokerContractTests extends BrokerContractTests {
 
 	@Override
 	protected BrokerAdapter createAdapter() {
-		return new RedisBrokerAdapter(redis.connectionFactory(), redis.settings()
-			.claimTimeout(Duration.ofSeconds(2))
-			.topicRefreshInterval(Duration.ofMillis(200))
-			.build());
+		return new RedisBrokerAdapter(redis.connectionFactory(), settings());
+	}
+
+	static RedisBrokerSettings settings() {
+		return redis.settings().claimTimeout(Duration.ofSeconds(2)).topicRefreshInterval(Duration.ofMillis(200)).build();
 	}
 
 	@Override

@@ -1,5 +1,6 @@
 package dev.amb.core.adapters.redis;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.SubscribeOptions;
+import dev.amb.core.persistence.FileMessageStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -26,7 +29,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Faults against the real Redis: the adapters' connections killed on the server
  * ({@code CLIENT KILL}, only the connections of this test class) while publishing and consuming,
- * and a group member that dies in the middle of handling.
+ * with and without the write-ahead log as outbox, and a group member that dies in the middle of
+ * handling. Redis restarts are in {@link RedisRestartTests}.
  */
 class RedisFaultTests {
 
@@ -125,6 +129,64 @@ class RedisFaultTests {
 		UUID after = publisher.publish(topic, -1).get(10, TimeUnit.SECONDS);
 		await().atMost(Duration.ofSeconds(10)).until(() -> received.contains(after));
 		System.out.println("Deliveries " + deliveries.get() + " for " + received.size() + " distinct message(s)");
+	}
+
+	@Test
+	void withTheWriteAheadLogAsOutboxEveryPublishArrivesAcrossKilledConnections(@TempDir Path directory)
+			throws Exception {
+		RedisBrokerSettings settings = redis.settings().claimTimeout(Duration.ofSeconds(2)).build();
+		try (DefaultMessageBus bus = DefaultMessageBus.builder()
+			.adapter(new RedisBrokerAdapter(redis.connectionFactory(), settings))
+			.store(FileMessageStore.open(directory))
+			.drainTimeout(Duration.ofSeconds(5))
+			.build()) {
+			String topic = "outbox." + UUID.randomUUID().toString().substring(0, 8);
+			Set<Integer> received = ConcurrentHashMap.newKeySet();
+			AtomicInteger deliveries = new AtomicInteger();
+			bus.subscribe(topic, Integer.class, (m) -> {
+				deliveries.incrementAndGet();
+				received.add(m.getPayload());
+			}, SubscribeOptions.builder().group("outbox-" + UUID.randomUUID()).concurrency(2).build());
+			AtomicBoolean publishing = new AtomicBoolean(true);
+			AtomicInteger killed = new AtomicInteger();
+			Thread killer = new Thread(() -> {
+				while (publishing.get()) {
+					try {
+						Thread.sleep(150);
+					}
+					catch (InterruptedException ex) {
+						return;
+					}
+					killed.addAndGet(redis.killClients());
+				}
+			});
+			killer.start();
+			int total = 5000;
+			List<CompletableFuture<UUID>> logged = new ArrayList<>();
+			try {
+				for (int i = 0; i < total; i++) {
+					// The application publishes once and does not retry: the log forwards what Redis did not take.
+					logged.add(bus.publish(topic, i));
+					if (i % 20 == 0) {
+						Thread.sleep(2);
+					}
+				}
+				for (CompletableFuture<UUID> future : logged) {
+					// Completes once the message is in the log, whatever Redis is doing.
+					future.get(30, TimeUnit.SECONDS);
+				}
+			}
+			finally {
+				publishing.set(false);
+				killer.join();
+			}
+			assertThat(killed.get()).as("connections killed while publishing").isPositive();
+			await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(received).hasSize(total));
+			await().atMost(Duration.ofSeconds(30)).until(() -> bus.store().health().pending() == 0);
+			System.out.println("Outbox fault test: killed " + killed.get() + " connection(s); " + total
+					+ " publishes logged, all " + received.size() + " delivered (" + deliveries.get()
+					+ " deliveries)");
+		}
 	}
 
 	@Test

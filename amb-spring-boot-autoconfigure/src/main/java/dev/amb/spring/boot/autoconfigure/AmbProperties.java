@@ -524,7 +524,7 @@ public class AmbProperties implements InitializingBean {
 		/** How long an entry stays unacknowledged before another group member claims it for redelivery. */
 		private Duration claimTimeout = Duration.ofSeconds(60);
 
-		/** Entries read per XREADGROUP and the largest pipelined write batch. */
+		/** Entries read per XREADGROUP and acknowledged per XACK; the writer sends up to four times as many commands at once. */
 		private int batchSize = 100;
 
 		/** How long an idle XREADGROUP blocks; also bounds how long closing a subscription waits. */
@@ -533,7 +533,7 @@ public class AmbProperties implements InitializingBean {
 		/** How often wildcard subscriptions look for new topics in the topic registry. */
 		private Duration topicRefreshInterval = Duration.ofSeconds(1);
 
-		/** Sends and acknowledgements queued for the pipeline before publishers wait. */
+		/** Sends (and, separately, acknowledgements) queued or awaiting Redis's reply before publishers wait. */
 		private int maxPendingSends = 10_000;
 
 		/** How long a publisher waits for room among the pending sends before its publish fails. */
