@@ -273,7 +273,8 @@ final class RedisConsumer implements BrokerConsumer {
 	 * The lanes are probed in one round trip: one non-blocking {@code XREADGROUP} per lane, sent
 	 * together. Only the highest lane's entries are handed on; what the probe found in lower lanes
 	 * waits here, read ahead, until its lane is the highest with entries (it is not read again
-	 * meanwhile, so it stays in order), or until a read of every lane, which hands it on first.
+	 * meanwhile, so it stays in order), until the workers have nothing waiting, or until a read of
+	 * every lane, which hands it on first.
 	 */
 	private List<StreamEntry> poll() throws InterruptedException {
 		if (this.allStreams.length == 0) {
@@ -343,6 +344,11 @@ final class RedisConsumer implements BrokerConsumer {
 				this.readAhead[lane] = entries;
 				entries.forEach((entry) -> this.readAheadKeys.add(entry.localKey()));
 			}
+		}
+		if (found != null && !this.readAheadKeys.isEmpty() && !entriesWaiting()) {
+			// The workers have nothing waiting: the lower lanes' entries go along, behind the higher
+			// ones in the workers' lanes, rather than wait here for nothing.
+			found = withReadAhead(new ArrayList<>(found));
 		}
 		return found;
 	}
