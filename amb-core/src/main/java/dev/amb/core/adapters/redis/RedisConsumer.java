@@ -124,6 +124,8 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private LettuceReads lettuceReads;
 
+	private boolean nativeReads;
+
 	private String startId;
 
 	private long nextRefresh;
@@ -172,6 +174,7 @@ final class RedisConsumer implements BrokerConsumer {
 		this.groupName = spec.isBroadcast() ? "amb-broadcast-" + spec.id() + "-" + unique : spec.group();
 		this.consumer = Consumer.from(this.groupName,
 				"amb-" + ProcessHandle.current().pid() + "-" + spec.id() + "-" + unique);
+		this.nativeReads = adapter.nativeReads();
 		this.probeOptions = StreamReadOptions.empty().count(this.settings.batchSize());
 		this.blockingOptions = this.probeOptions.block(this.settings.blockTimeout());
 		this.shortBlockingOptions = this.probeOptions.block(SHORT_BLOCK);
@@ -693,8 +696,10 @@ final class RedisConsumer implements BrokerConsumer {
 	/** @return Lettuce's reads on the current connection, or null with another driver */
 	private LettuceReads lettuceReads() {
 		RedisConnection connection = connection();
-		if (this.lettuceReads == null && this.adapter.nativeReads()) {
+		if (this.lettuceReads == null && this.nativeReads) {
 			this.lettuceReads = LettuceReads.of(connection, this.groupName, this.consumer.getName(), this.streamFields);
+			// Not Lettuce, or a connection without pipelines: Spring Data Redis's API from now on.
+			this.nativeReads = this.lettuceReads != null;
 		}
 		return this.lettuceReads;
 	}
