@@ -62,13 +62,19 @@ final class LettuceReads {
 		}
 		// Within a pipeline, Spring Data Redis hands out the connection's dedicated native connection,
 		// the one it uses for blocking commands; it stays the connection's until the connection closes.
-		lettuce.openPipeline();
 		RedisClusterAsyncCommands<byte[], byte[]> dedicated;
 		try {
-			dedicated = lettuce.getNativeConnection();
+			lettuce.openPipeline();
+			try {
+				dedicated = lettuce.getNativeConnection();
+			}
+			finally {
+				lettuce.closePipeline();
+			}
 		}
-		finally {
-			lettuce.closePipeline();
+		catch (UnsupportedOperationException ex) {
+			// A connection without pipelines: the reads go through Spring Data Redis's API.
+			return null;
 		}
 		return new LettuceReads(dedicated, group, consumer, fields);
 	}

@@ -124,6 +124,8 @@ final class RedisConsumer implements BrokerConsumer {
 
 	private LettuceReads lettuceReads;
 
+	private boolean nativeReads;
+
 	private String startId;
 
 	private long nextRefresh;
@@ -172,6 +174,7 @@ final class RedisConsumer implements BrokerConsumer {
 		this.groupName = spec.isBroadcast() ? "amb-broadcast-" + spec.id() + "-" + unique : spec.group();
 		this.consumer = Consumer.from(this.groupName,
 				"amb-" + ProcessHandle.current().pid() + "-" + spec.id() + "-" + unique);
+		this.nativeReads = adapter.nativeReads();
 		this.probeOptions = StreamReadOptions.empty().count(this.settings.batchSize());
 		this.blockingOptions = this.probeOptions.block(this.settings.blockTimeout());
 		this.shortBlockingOptions = this.probeOptions.block(SHORT_BLOCK);
@@ -273,7 +276,8 @@ final class RedisConsumer implements BrokerConsumer {
 	 * The lanes are probed in one round trip: one non-blocking {@code XREADGROUP} per lane, sent
 	 * together. Only the highest lane's entries are handed on; what the probe found in lower lanes
 	 * waits here, read ahead, until its lane is the highest with entries (it is not read again
-	 * meanwhile, so it stays in order), or until a read of every lane, which hands it on first.
+	 * meanwhile, so it stays in order), until the workers have nothing waiting, or until a read of
+	 * every lane, which hands it on first.
 	 */
 	private List<StreamEntry> poll() throws InterruptedException {
 		if (this.allStreams.length == 0) {
@@ -343,6 +347,11 @@ final class RedisConsumer implements BrokerConsumer {
 				this.readAhead[lane] = entries;
 				entries.forEach((entry) -> this.readAheadKeys.add(entry.localKey()));
 			}
+		}
+		if (found != null && !this.readAheadKeys.isEmpty() && !entriesWaiting()) {
+			// The workers have nothing waiting: the lower lanes' entries go along, behind the higher
+			// ones in the workers' lanes, rather than wait here for nothing.
+			found = withReadAhead(new ArrayList<>(found));
 		}
 		return found;
 	}
@@ -687,8 +696,10 @@ final class RedisConsumer implements BrokerConsumer {
 	/** @return Lettuce's reads on the current connection, or null with another driver */
 	private LettuceReads lettuceReads() {
 		RedisConnection connection = connection();
-		if (this.lettuceReads == null && this.adapter.nativeReads()) {
+		if (this.lettuceReads == null && this.nativeReads) {
 			this.lettuceReads = LettuceReads.of(connection, this.groupName, this.consumer.getName(), this.streamFields);
+			// Not Lettuce, or a connection without pipelines: Spring Data Redis's API from now on.
+			this.nativeReads = this.lettuceReads != null;
 		}
 		return this.lettuceReads;
 	}

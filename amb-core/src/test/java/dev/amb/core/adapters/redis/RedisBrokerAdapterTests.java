@@ -300,7 +300,8 @@ class RedisBrokerAdapterTests {
 		subscription.resume();
 		await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 110);
 		assertThat(received.subList(0, 60)).contains(Priority.LOW);
-		assertThat(received.subList(0, 10)).containsOnly(Priority.HIGH);
+		// A waiting lower lane gets one entry after starvation-bound (4) entries served ahead of it.
+		assertThat(received.subList(0, 4)).containsOnly(Priority.HIGH);
 	}
 
 	@Test
