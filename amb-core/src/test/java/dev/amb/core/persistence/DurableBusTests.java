@@ -100,7 +100,8 @@ class DurableBusTests {
 			published.add(first.publish("backlog", "m" + i).get(10, TimeUnit.SECONDS));
 		}
 		first.close();
-		// A queue of 50 that rejects when full, and a slow handler: the replay meets a full queue again and again
+		// A queue of 50 that rejects when full, and a handler that holds the first message until the replay has
+		// been refused: the replay is sure to meet a full queue
 		InMemoryBroker small = InMemoryBroker.builder()
 			.backpressure(new Backpressure(50, 0.8, BackpressurePolicy.REJECT, Duration.ZERO))
 			.build();
@@ -108,7 +109,9 @@ class DurableBusTests {
 		try {
 			List<UUID> received = new CopyOnWriteArrayList<>();
 			second.subscribe("backlog", String.class, (message) -> {
-				Thread.sleep(1);
+				if (received.isEmpty()) {
+					await().atMost(WAIT).until(() -> second.counters().rejected() > 0);
+				}
 				received.add(message.getId());
 			}, SubscribeOptions.builder().name("worker").build());
 			assertThat(second.replay()).isEqualTo(300);
