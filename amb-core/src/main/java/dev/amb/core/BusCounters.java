@@ -2,6 +2,7 @@ package dev.amb.core;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -10,7 +11,16 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class BusCounters {
 
-	final LongAdder published = new PaddedAdder();
+	/** Topics counted one by one; any further topic is counted under {@value #OTHER_TOPICS}. */
+	static final int MAX_TRACKED_TOPICS = 1024;
+
+	static final String OTHER_TOPICS = "(other)";
+
+	/** Publishes by topic; their sum is the total, so a publish pays for one count, not two. */
+	private final ConcurrentHashMap<String, LongAdder> publishedByTopic = new ConcurrentHashMap<>();
+
+	/** The per-topic counter last used, so a steady stream to one topic skips the map lookup. */
+	private volatile TopicCount lastCounted;
 
 	final LongAdder delivered = new PaddedAdder();
 
@@ -36,7 +46,41 @@ public final class BusCounters {
 
 	/** @return messages accepted by publish */
 	public long published() {
-		return this.published.sum();
+		long total = 0;
+		for (LongAdder count : this.publishedByTopic.values()) {
+			total += count.sum();
+		}
+		return total;
+	}
+
+	/**
+	 * Messages accepted by publish, by topic: the first {@value #MAX_TRACKED_TOPICS} topics one by
+	 * one, any further ones together under {@value #OTHER_TOPICS}.
+	 * @return the counts by topic
+	 */
+	public Map<String, Long> publishedByTopic() {
+		Map<String, Long> snapshot = new LinkedHashMap<>();
+		this.publishedByTopic.forEach((topic, count) -> snapshot.put(topic, count.sum()));
+		return snapshot;
+	}
+
+	/**
+	 * Counts a message accepted by publish.
+	 * @param topic its topic
+	 */
+	void recordPublished(String topic) {
+		TopicCount last = this.lastCounted;
+		if (last != null && topic.equals(last.topic())) {
+			last.count().increment();
+			return;
+		}
+		LongAdder perTopic = this.publishedByTopic.get(topic);
+		if (perTopic == null) {
+			String counted = (this.publishedByTopic.size() < MAX_TRACKED_TOPICS) ? topic : OTHER_TOPICS;
+			perTopic = this.publishedByTopic.computeIfAbsent(counted, (name) -> new PaddedAdder());
+		}
+		perTopic.increment();
+		this.lastCounted = new TopicCount(topic, perTopic);
 	}
 
 	/** @return messages handled successfully */
@@ -125,6 +169,10 @@ public final class BusCounters {
 		snapshot.put("rejected", rejected());
 		snapshot.put("dropped", dropped());
 		return snapshot;
+	}
+
+	/** A topic and its publish counter; immutable, so it can be shared between threads without a lock. */
+	private record TopicCount(String topic, LongAdder count) {
 	}
 
 	/**

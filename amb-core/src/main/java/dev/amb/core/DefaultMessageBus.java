@@ -11,7 +11,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,11 +37,6 @@ public final class DefaultMessageBus implements MessageBus {
 
 	private static final System.Logger logger = System.getLogger(DefaultMessageBus.class.getName());
 
-	/** Topics counted one by one for monitoring; any further topic is counted under {@value #OTHER_TOPICS}. */
-	static final int MAX_TRACKED_TOPICS = 1024;
-
-	static final String OTHER_TOPICS = "(other)";
-
 	private final BrokerAdapter adapter;
 
 	private final PayloadCodec codec;
@@ -61,8 +55,6 @@ public final class DefaultMessageBus implements MessageBus {
 
 	private final LongAdder deadLetterLosses = new LongAdder();
 
-	private final ConcurrentHashMap<String, LongAdder> publishedByTopic = new ConcurrentHashMap<>();
-
 	private final Map<String, ManagedSubscription> subscriptions = Collections.synchronizedMap(new LinkedHashMap<>());
 
 	private final AtomicInteger subscriptionSequence = new AtomicInteger();
@@ -77,8 +69,7 @@ public final class DefaultMessageBus implements MessageBus {
 	 */
 	private String lastValidTopic;
 
-	/** The per-topic counter last used, so a steady stream to one topic skips the map lookup. */
-	private TopicCount lastCounted;
+
 	/** Null without a write-ahead log, so the publish path pays one null check for it. */
 	private final StoreForwarder storeForwarder;
 
@@ -186,23 +177,7 @@ public final class DefaultMessageBus implements MessageBus {
 	}
 
 	void recordPublished(String topic) {
-		this.counters.published.increment();
-		TopicCount last = this.lastCounted;
-		if (last != null && topic.equals(last.topic())) {
-			last.count().increment();
-			return;
-		}
-		LongAdder perTopic = this.publishedByTopic.get(topic);
-		if (perTopic == null) {
-			String counted = (this.publishedByTopic.size() < MAX_TRACKED_TOPICS) ? topic : OTHER_TOPICS;
-			perTopic = this.publishedByTopic.computeIfAbsent(counted, (name) -> new LongAdder());
-		}
-		perTopic.increment();
-		this.lastCounted = new TopicCount(topic, perTopic);
-	}
-
-	/** A topic and its publish counter; immutable, so it can be shared between threads without a lock. */
-	private record TopicCount(String topic, LongAdder count) {
+		this.counters.recordPublished(topic);
 	}
 
 	@Override
@@ -365,11 +340,9 @@ public final class DefaultMessageBus implements MessageBus {
 		return this.counters;
 	}
 
-	/** @return messages published per topic since start (the first {@value #MAX_TRACKED_TOPICS} topics) */
+	/** @return messages published per topic since start; see {@link BusCounters#publishedByTopic()} */
 	public Map<String, Long> publishedByTopic() {
-		Map<String, Long> snapshot = new LinkedHashMap<>();
-		this.publishedByTopic.forEach((topic, count) -> snapshot.put(topic, count.sum()));
-		return snapshot;
+		return this.counters.publishedByTopic();
 	}
 
 	/** @return dead letters whose own handler failed, logged and not dead-lettered again */

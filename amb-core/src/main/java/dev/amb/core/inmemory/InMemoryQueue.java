@@ -37,17 +37,13 @@ final class InMemoryQueue {
 	 */
 	static final int BATCH = 32;
 
-	private static final VarHandle LANE_DEPTH = MethodHandles.arrayElementVarHandle(long[].class);
+	private static final VarHandle SIGNAL = MethodHandles.arrayElementVarHandle(long[].class);
 
 	private static final VarHandle HANDED;
-
-	private static final VarHandle WAITING_PUBLISHERS;
 
 	static {
 		try {
 			HANDED = MethodHandles.lookup().findVarHandle(InMemoryWorker.class, "handedSinceLock", int.class);
-			WAITING_PUBLISHERS = MethodHandles.lookup().findVarHandle(InMemoryQueue.class, "waitingPublishers",
-					int.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -55,6 +51,12 @@ final class InMemoryQueue {
 	}
 
 	private static final int LANES = Priority.laneCount();
+
+	/** Longs between two signals: 128 bytes, so no two share a cache line (or an adjacent-line prefetch). */
+	private static final int SIGNAL_SPACING = 16;
+
+	/** Where the count of blocked publishers sits among the signals; lane {@code n}'s occupancy is at {@code n + 1}. */
+	private static final int WAITING_PUBLISHERS_SIGNAL = 0;
 
 	private final String name;
 
@@ -92,6 +94,14 @@ final class InMemoryQueue {
 	private final boolean[] claimed;
 
 	private final long[] laneDepths = new long[LANES];
+
+	/**
+	 * What a worker handing on its batch must watch without the lock: whether other lanes hold
+	 * messages and whether publishers are blocked. Each sits on its own cache line and is written
+	 * only when it changes, so a publisher adding to one lane does not take the line from the
+	 * worker on every message, as the lane depths and this object's own fields would.
+	 */
+	private final long[] signals = new long[(LANES + 2) * SIGNAL_SPACING];
 
 	private int size;
 
@@ -156,10 +166,12 @@ final class InMemoryQueue {
 			else if (occupied >= this.thresholdDepth) {
 				throttleNanos = throttleNanosLocked(occupied);
 			}
-			ArrayDeque<Envelope>[] lanes = this.partitions[partitionOf(envelope)];
-			lanes[envelope.priority().lane()].addLast(envelope);
+			int lane = envelope.priority().lane();
+			this.partitions[partitionOf(envelope)][lane].addLast(envelope);
 			this.size++;
-			this.laneDepths[envelope.priority().lane()]++;
+			if (this.laneDepths[lane]++ == 0) {
+				signalLocked(lane + 1, 1);
+			}
 			if (this.waitingWorkers > 0) {
 				this.notEmpty.signal();
 			}
@@ -177,6 +189,16 @@ final class InMemoryQueue {
 		}
 	}
 
+	private void lowerDepthLocked(int lane, int by) {
+		if ((this.laneDepths[lane] -= by) == 0) {
+			signalLocked(lane + 1, 0);
+		}
+	}
+
+	private void signalLocked(int signal, long value) {
+		SIGNAL.setOpaque(this.signals, signal * SIGNAL_SPACING, value);
+	}
+
 	private int capacity() {
 		return this.backpressure.maxQueueSize();
 	}
@@ -189,7 +211,7 @@ final class InMemoryQueue {
 	private void awaitRoomLocked() throws InterruptedException {
 		long remaining = this.backpressure.blockTimeout().toNanos();
 		this.counters.recordThrottled();
-		this.waitingPublishers++;
+		signalLocked(WAITING_PUBLISHERS_SIGNAL, ++this.waitingPublishers);
 		try {
 			while (occupiedLocked() >= this.capacity()) {
 				if (remaining <= 0) {
@@ -200,7 +222,7 @@ final class InMemoryQueue {
 			}
 		}
 		finally {
-			this.waitingPublishers--;
+			signalLocked(WAITING_PUBLISHERS_SIGNAL, --this.waitingPublishers);
 		}
 	}
 
@@ -224,7 +246,7 @@ final class InMemoryQueue {
 			}
 			if (oldest != null) {
 				this.size--;
-				this.laneDepths[lane]--;
+				lowerDepthLocked(lane, 1);
 				return oldest.pollFirst();
 			}
 		}
@@ -301,7 +323,7 @@ final class InMemoryQueue {
 			return false;
 		}
 		for (int lane = 0; lane < LANES; lane++) {
-			if (lane != worker.batchLane && (long) LANE_DEPTH.getOpaque(this.laneDepths, lane) != 0) {
+			if (lane != worker.batchLane && (long) SIGNAL.getOpaque(this.signals, (lane + 1) * SIGNAL_SPACING) != 0) {
 				return false;
 			}
 		}
@@ -313,7 +335,7 @@ final class InMemoryQueue {
 		Envelope envelope = batch[worker.batchNext];
 		batch[worker.batchNext++] = null;
 		HANDED.setOpaque(worker, worker.handedSinceLock + 1);
-		if ((int) WAITING_PUBLISHERS.getOpaque(this) > 0) {
+		if ((long) SIGNAL.getOpaque(this.signals, WAITING_PUBLISHERS_SIGNAL * SIGNAL_SPACING) > 0) {
 			// A blocked publisher waits for room: make it now, as an unbatched take would.
 			this.lock.lock();
 			try {
@@ -409,7 +431,7 @@ final class InMemoryQueue {
 		HANDED.setOpaque(worker, 0);
 		if (handed > 0 && worker.batchGeneration == this.generation) {
 			this.size -= handed;
-			this.laneDepths[worker.batchLane] -= handed;
+			lowerDepthLocked(worker.batchLane, handed);
 			if (this.waitingPublishers > 0) {
 				this.notFull.signalAll();
 			}
@@ -458,7 +480,7 @@ final class InMemoryQueue {
 				Envelope envelope = this.partitions[partition][lane].pollFirst();
 				if (envelope != null) {
 					this.size--;
-					this.laneDepths[lane]--;
+					lowerDepthLocked(lane, 1);
 					this.inFlight++;
 					this.claimed[partition] = true;
 					worker.claimedPartition = partition;
@@ -511,7 +533,10 @@ final class InMemoryQueue {
 			int partition = (worker.claimedPartition >= 0) ? worker.claimedPartition : partitionOf(envelope);
 			this.partitions[partition][envelope.priority().lane()].addFirst(envelope);
 			this.size++;
-			this.laneDepths[envelope.priority().lane()]++;
+			int lane = envelope.priority().lane();
+			if (this.laneDepths[lane]++ == 0) {
+				signalLocked(lane + 1, 1);
+			}
 		}
 		finally {
 			this.lock.unlock();
@@ -544,6 +569,9 @@ final class InMemoryQueue {
 			}
 			this.size = 0;
 			Arrays.fill(this.laneDepths, 0);
+			for (int lane = 0; lane < LANES; lane++) {
+				signalLocked(lane + 1, 0);
+			}
 			this.generation++;
 			this.notFull.signalAll();
 			return cleared;
