@@ -19,7 +19,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * AMB against the raw loops in alternating rounds, so that both see the same load on a shared
  * machine. Run with
  * {@code java -cp amb-benchmarks/target/amb-benchmarks.jar dev.amb.benchmarks.redis.RedisComparison [rounds] [messages] [only]}
- * (defaults 15 rounds of 20,000 messages per path; {@code only} runs one benchmark, for a profiler).
+ * (defaults 15 rounds of 20,000 messages per path; {@code only}, a regular expression, runs the benchmarks it matches).
  * <p>
  * Treats both sides alike: a warm-up of {@code -Dwarmup.seconds} (20 by default) that runs every
  * path before anything is recorded, since on a small machine the JIT compiler takes a core for
@@ -65,7 +65,7 @@ public final class RedisComparison {
 				for (int turn = 0; turn < NAMES.length; turn++) {
 					// Every other round backwards: each AMB path runs before its raw loops once, after them once.
 					int i = (order % 2 == 0) ? turn : NAMES.length - 1 - turn;
-					if (only != null && !NAMES[i].equals(only)) {
+					if (only != null && !NAMES[i].matches(only)) {
 						continue;
 					}
 					Properties before = stats ? stats() : null;
@@ -93,11 +93,11 @@ public final class RedisComparison {
 				System.out.println(line);
 				order++;
 			}
-			if (only != null) {
-				return;
-			}
 			System.out.println();
 			for (int i = 0; i < NAMES.length; i++) {
+				if (rates.get(i).isEmpty()) {
+					continue;
+				}
 				List<Double> sorted = sorted(rates.get(i));
 				System.out.printf("%-20s median %,9.0f msg/s  (min %,9.0f, max %,9.0f, %d rounds of %,d); JVM CPU %,.1f us/msg%n",
 						NAMES[i], median(sorted), sorted.get(0), sorted.get(sorted.size() - 1), sorted.size(),
@@ -131,6 +131,9 @@ public final class RedisComparison {
 
 	/** Prints the ratio of the medians, and the median, lowest and highest of the per-round ratios. */
 	private static void ratios(String what, List<Double> amb, List<Double> raw) {
+		if (amb.isEmpty() || raw.isEmpty()) {
+			return;
+		}
 		List<Double> perRound = new ArrayList<>();
 		int atLeast80 = 0;
 		for (int i = 0; i < amb.size(); i++) {
@@ -153,10 +156,15 @@ public final class RedisComparison {
 		line.append(String.format("redis-cpu=%.1fus/msg jit=%dms",
 				(redisCpu(after) - redisCpu(before)) * 1e6 / sent,
 				ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - compileBefore));
-		line.append(" ctxsw/msg:");
+		line.append(" per msg (context switches, cpu):");
 		for (Map.Entry<String, Long> thread : switches().entrySet()) {
 			long delta = thread.getValue() - switchesBefore.getOrDefault(thread.getKey(), 0L);
-			if (delta * 100 >= sent) {
+			if (thread.getKey().startsWith("cpu:")) {
+				if (delta > 0) {
+					line.append(' ').append(thread.getKey()).append('=').append(String.format("%.1fus", delta * 1e4 / sent));
+				}
+			}
+			else if (delta * 100 >= sent) {
 				line.append(' ').append(thread.getKey()).append('=').append(String.format("%.3f", (double) delta / sent));
 			}
 		}
@@ -207,6 +215,10 @@ public final class RedisComparison {
 					}
 				}
 				byName.merge(name, count, Long::sum);
+				String stat = Files.readString(task.toPath().resolve("stat"));
+				String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+				// utime and stime, in clock ticks of 10 ms
+				byName.merge("cpu:" + name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
 			}
 			catch (IOException | RuntimeException ex) {
 				// The thread ended meanwhile.
