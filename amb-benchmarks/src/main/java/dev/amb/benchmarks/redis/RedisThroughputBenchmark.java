@@ -54,7 +54,10 @@ import dev.amb.core.adapters.redis.RedisBrokerSettings;
  * payloads. The raw loop pipelines XADDs in batches of 100 on one long-lived connection and reads
  * with XREADGROUP COUNT 100 plus one XACK per batch, the batching AMB uses by default (AMB's
  * writer pipelines whatever queued meanwhile, up to 400 commands). Run with
- * {@code java -jar amb-benchmarks/target/amb-benchmarks.jar redis -f 1 -wi 2 -i 3}.
+ * {@code java -jar amb-benchmarks/target/amb-benchmarks.jar RedisThroughputBenchmark -f 1 -wi 5 -w 2s -i 5 -r 2s}:
+ * on two cores the JIT compiler still takes a core for about ten seconds after the start, so two
+ * warm-up iterations of 2 s leave it compiling in the measured ones ({@link RedisComparison}
+ * measures both sides in alternation, after a warm-up).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
