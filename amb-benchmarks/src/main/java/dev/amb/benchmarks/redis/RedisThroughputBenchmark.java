@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -53,7 +54,10 @@ import dev.amb.core.adapters.redis.RedisBrokerSettings;
  * payloads. The raw loop pipelines XADDs in batches of 100 on one long-lived connection and reads
  * with XREADGROUP COUNT 100 plus one XACK per batch, the batching AMB uses by default (AMB's
  * writer pipelines whatever queued meanwhile, up to 400 commands). Run with
- * {@code java -jar amb-benchmarks/target/amb-benchmarks.jar redis -f 1 -wi 2 -i 3}.
+ * {@code java -jar amb-benchmarks/target/amb-benchmarks.jar RedisThroughputBenchmark -f 1 -wi 5 -w 2s -i 5 -r 2s}:
+ * on two cores the JIT compiler still takes a core for about ten seconds after the start, so two
+ * warm-up iterations of 2 s leave it compiling in the measured ones ({@link RedisComparison}
+ * measures both sides in alternation, after a warm-up).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -88,13 +92,13 @@ public class RedisThroughputBenchmark {
 
 	private String ambEndToEndTopic;
 
-	private final AtomicLong ambReceived = new AtomicLong();
+	private final Received ambReceived = new Received();
 
 	private byte[] rawPublishKey;
 
 	private byte[] rawEndToEndKey;
 
-	private final AtomicLong rawReceived = new AtomicLong();
+	private final Received rawReceived = new Received();
 
 	private final AtomicBoolean running = new AtomicBoolean(true);
 
@@ -104,7 +108,7 @@ public class RedisThroughputBenchmark {
 
 	private byte[] rawEnvelopeKey;
 
-	private final AtomicLong rawEnvelopeReceived = new AtomicLong();
+	private final Received rawEnvelopeReceived = new Received();
 
 	private Thread rawEnvelopeConsumer;
 
@@ -124,7 +128,7 @@ public class RedisThroughputBenchmark {
 			.build();
 		this.ambPublishTopic = "bench.publish";
 		this.ambEndToEndTopic = "bench.e2e";
-		this.bus.subscribe(this.ambEndToEndTopic, byte[].class, (message) -> this.ambReceived.incrementAndGet(),
+		this.bus.subscribe(this.ambEndToEndTopic, byte[].class, (message) -> this.ambReceived.add(1),
 				SubscribeOptions.group("bench"));
 
 		this.rawPublishKey = bytes(this.prefix + "raw.publish");
@@ -185,23 +189,23 @@ public class RedisThroughputBenchmark {
 	/** AMB: publish, until the group subscriber has handled every message. */
 	@Benchmark
 	@OperationsPerInvocation(END_TO_END_MESSAGES)
-	public void ambEndToEnd() throws InterruptedException {
+	public void ambEndToEnd() {
 		long target = this.ambReceived.get() + END_TO_END_MESSAGES;
 		for (int i = 0; i < END_TO_END_MESSAGES; i++) {
 			this.bus.publish(this.ambEndToEndTopic, PAYLOAD);
 		}
-		awaitCount(this.ambReceived, target);
+		this.ambReceived.await(target);
 	}
 
 	/** Raw: pipelined XADD, and a consumer thread doing XREADGROUP COUNT 100 then one XACK per batch. */
 	@Benchmark
 	@OperationsPerInvocation(END_TO_END_MESSAGES)
-	public void rawEndToEnd() throws InterruptedException {
+	public void rawEndToEnd() {
 		long target = this.rawReceived.get() + END_TO_END_MESSAGES;
 		for (int i = 0; i < END_TO_END_MESSAGES; i += MESSAGES) {
 			rawPublish(this.rawEndToEndKey);
 		}
-		awaitCount(this.rawReceived, target);
+		this.rawReceived.await(target);
 	}
 
 	/**
@@ -217,12 +221,12 @@ public class RedisThroughputBenchmark {
 	/** Raw, with AMB's envelope fields, end to end: the like-for-like of {@link #ambEndToEnd()}. */
 	@Benchmark
 	@OperationsPerInvocation(END_TO_END_MESSAGES)
-	public void rawEndToEndEnvelope() throws InterruptedException {
+	public void rawEndToEndEnvelope() {
 		long target = this.rawEnvelopeReceived.get() + END_TO_END_MESSAGES;
 		for (int i = 0; i < END_TO_END_MESSAGES; i += MESSAGES) {
 			rawPublishEnvelope(this.rawEnvelopeKey);
 		}
-		awaitCount(this.rawEnvelopeReceived, target);
+		this.rawEnvelopeReceived.await(target);
 	}
 
 	private void rawPublishEnvelope(byte[] key) {
@@ -260,7 +264,7 @@ public class RedisThroughputBenchmark {
 		}
 	}
 
-	private void rawConsume(byte[] key, AtomicLong received) {
+	private void rawConsume(byte[] key, Received received) {
 		Consumer consumer = Consumer.from("bench", "raw-1");
 		StreamReadOptions options = StreamReadOptions.empty().count(BATCH).block(Duration.ofMillis(200));
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
@@ -279,20 +283,55 @@ public class RedisThroughputBenchmark {
 					ids[i] = record.getId();
 				}
 				connection.streamCommands().xAck(key, "bench", ids);
-				received.addAndGet(ids.length);
+				received.add(ids.length);
 			}
 		}
 	}
 
-	private static void awaitCount(AtomicLong counter, long target) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (counter.get() < target) {
-			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException("Only " + counter.get() + " of " + target + " messages arrived");
+	/**
+	 * What a consumer has handled, and a wait for a count: the consumer wakes the waiter when the
+	 * count is reached, so that waiting costs nothing while the consumers run (a waiter polling
+	 * every 100 us took CPU from the path that finished publishing first, AMB's).
+	 */
+	static final class Received {
+
+		private final AtomicLong count = new AtomicLong();
+
+		private volatile long target = Long.MAX_VALUE;
+
+		private volatile Thread waiter;
+
+		void add(long handled) {
+			if (this.count.addAndGet(handled) >= this.target) {
+				Thread waiting = this.waiter;
+				if (waiting != null) {
+					LockSupport.unpark(waiting);
+				}
 			}
-			// Parked, not spinning: on a small machine a spinning waiter takes the consumer's CPU.
-			java.util.concurrent.locks.LockSupport.parkNanos(100_000);
 		}
+
+		long get() {
+			return this.count.get();
+		}
+
+		void await(long target) {
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+			this.waiter = Thread.currentThread();
+			this.target = target;
+			try {
+				while (this.count.get() < target) {
+					if (System.nanoTime() > deadline) {
+						throw new IllegalStateException("Only " + this.count.get() + " of " + target + " messages arrived");
+					}
+					LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+				}
+			}
+			finally {
+				this.target = Long.MAX_VALUE;
+				this.waiter = null;
+			}
+		}
+
 	}
 
 	private static final byte[] DATA = bytes("data");

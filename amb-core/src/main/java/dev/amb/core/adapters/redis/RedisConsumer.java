@@ -271,13 +271,15 @@ final class RedisConsumer implements BrokerConsumer {
 
 	/**
 	 * Reads the highest lane that has entries; after {@code starvationBound} reads served from a
-	 * lane above the lowest, or when idle, every lane.
+	 * lane above the lowest, every lane.
 	 * <p>
-	 * The lanes are probed in one round trip: one non-blocking {@code XREADGROUP} per lane, sent
-	 * together. Only the highest lane's entries are handed on; what the probe found in lower lanes
-	 * waits here, read ahead, until its lane is the highest with entries (it is not read again
-	 * meanwhile, so it stays in order), until the workers have nothing waiting, or until a read of
-	 * every lane, which hands it on first.
+	 * The lanes are probed with one {@code XREADGROUP} over the streams of every lane that has
+	 * nothing read ahead (Redis answers up to {@code COUNT} entries per stream, as one read per lane
+	 * would, in one command). Only the highest lane's entries are handed on; what the probe found in
+	 * lower lanes waits here, read ahead, until its lane is the highest with entries (it is not read
+	 * again meanwhile, so it stays in order), until the workers have nothing waiting, or until a
+	 * read of every lane, which hands it on first. With nothing read ahead, the probe is the read of
+	 * every lane and blocks, so that an idle subscription makes one round trip per wait, not two.
 	 */
 	private List<StreamEntry> poll() throws InterruptedException {
 		if (this.allStreams.length == 0) {
@@ -297,7 +299,11 @@ final class RedisConsumer implements BrokerConsumer {
 			return entries;
 		}
 		if (this.servedAhead < this.settings.starvationBound() && this.lanesRead > 1) {
-			List<StreamEntry> entries = probe();
+			if (this.readAheadKeys.isEmpty()) {
+				// Every lane is probed: the probe may as well wait for entries (see readAll for how long).
+				return probe(entriesWaiting() ? SHORT_BLOCK : this.settings.blockTimeout());
+			}
+			List<StreamEntry> entries = probe(null);
 			if (entries != null) {
 				return entries;
 			}
@@ -312,22 +318,15 @@ final class RedisConsumer implements BrokerConsumer {
 		return readAll(entriesWaiting() ? SHORT_BLOCK : this.settings.blockTimeout());
 	}
 
-	/** @return the entries of the highest lane that has some, read now or ahead, or null if no lane has any */
-	private List<StreamEntry> probe() throws InterruptedException {
-		List<Integer> lanes = new ArrayList<>(this.lowestLane + 1);
-		for (int lane = 0; lane <= this.lowestLane; lane++) {
-			if (this.laneStreams[lane].length > 0 && this.readAhead[lane] == null) {
-				lanes.add(lane);
-			}
-		}
-		List<List<StreamEntry>> results = lanes.isEmpty() ? List.of() : readLanes(lanes);
+	/**
+	 * @param block how long the read of the lanes blocks, or null for not at all
+	 * @return the entries of the highest lane that has some, read now or ahead, or null if no lane has any
+	 */
+	private List<StreamEntry> probe(Duration block) throws InterruptedException {
+		List<StreamEntry>[] results = readLanes(block);
 		List<StreamEntry> found = null;
 		for (int lane = 0; lane <= this.lowestLane; lane++) {
-			int read = lanes.indexOf(lane);
-			List<StreamEntry> entries = (read >= 0 && read < results.size()) ? results.get(read) : null;
-			if (entries != null && entries.isEmpty()) {
-				entries = null;
-			}
+			List<StreamEntry> entries = results[lane];
 			if (found == null) {
 				List<StreamEntry> ahead = this.readAhead[lane];
 				if (ahead != null) {
@@ -414,35 +413,58 @@ final class RedisConsumer implements BrokerConsumer {
 		return entries;
 	}
 
-	/** One non-blocking XREADGROUP per lane, sent together: one round trip. */
-	private List<List<StreamEntry>> readLanes(List<Integer> lanes) throws InterruptedException {
+	/**
+	 * One XREADGROUP of the streams of every lane that has nothing read ahead.
+	 * @return per lane, what was read, or null where nothing was
+	 */
+	@SuppressWarnings("unchecked")
+	private List<StreamEntry>[] readLanes(Duration block) throws InterruptedException {
+		List<StreamEntry>[] byLane = new List[this.lowestLane + 1];
+		int count = 0;
+		for (int lane = 0; lane <= this.lowestLane; lane++) {
+			if (this.readAhead[lane] == null) {
+				count += this.laneStreams[lane].length;
+			}
+		}
+		if (count == 0) {
+			return byLane;
+		}
+		StreamRef[] streams = new StreamRef[count];
+		int next = 0;
+		for (int lane = 0; lane <= this.lowestLane; lane++) {
+			if (this.readAhead[lane] == null) {
+				for (StreamRef stream : this.laneStreams[lane]) {
+					streams[next++] = stream;
+				}
+			}
+		}
 		this.readsStarted++;
+		List<StreamEntry> entries;
 		try {
 			LettuceReads lettuce = lettuceReads();
 			if (lettuce != null) {
-				List<StreamRef[]> reads = new ArrayList<>(lanes.size());
-				lanes.forEach((lane) -> reads.add(this.laneStreams[lane]));
-				return lettuce.read(reads, this.settings.batchSize(), null, this.settings.sendTimeout());
+				entries = lettuce.read(List.<StreamRef[]>of(streams), this.settings.batchSize(), block,
+						this.settings.sendTimeout()).get(0);
 			}
-			RedisConnection connection = connection();
-			connection.openPipeline();
-			for (int lane : lanes) {
-				connection.streamCommands()
-					.xReadGroup(this.consumer, this.probeOptions, offsets(this.laneStreams[lane]));
+			else {
+				StreamReadOptions options = (block == null) ? this.probeOptions
+						: (block == SHORT_BLOCK) ? this.shortBlockingOptions : this.blockingOptions;
+				entries = toEntries(null, connection().streamCommands().xReadGroup(this.consumer, options,
+						offsets(streams)));
 			}
-			List<Object> results = connection.closePipeline();
-			List<List<StreamEntry>> entries = new ArrayList<>(lanes.size());
-			for (Object result : results) {
-				@SuppressWarnings("unchecked")
-				List<ByteRecord> records = (result instanceof List<?> list) ? (List<ByteRecord>) list : null;
-				entries.add(toEntries(null, records));
-			}
-			return entries;
 		}
 		catch (RuntimeException ex) {
 			readCompleted();
 			throw ex;
 		}
+		for (StreamEntry entry : entries) {
+			int lane = entry.stream().lane();
+			if (byLane[lane] == null) {
+				byLane[lane] = new ArrayList<>(entries.size());
+			}
+			byLane[lane].add(entry);
+		}
+		return byLane;
 	}
 
 	private List<StreamEntry> toEntries(StreamRef knownStream, List<ByteRecord> records) {
