@@ -325,6 +325,7 @@ final class RedisConsumer implements BrokerConsumer {
 	private List<StreamEntry> probe(Duration block) throws InterruptedException {
 		List<StreamEntry>[] results = readLanes(block);
 		List<StreamEntry> found = null;
+		boolean foundLaneDrained = false;
 		for (int lane = 0; lane <= this.lowestLane; lane++) {
 			List<StreamEntry> entries = results[lane];
 			if (found == null) {
@@ -336,6 +337,7 @@ final class RedisConsumer implements BrokerConsumer {
 				}
 				else if (entries != null) {
 					found = entries;
+					foundLaneDrained = entries.size() < this.settings.batchSize();
 					entries = null;
 				}
 				if (found != null) {
@@ -347,9 +349,11 @@ final class RedisConsumer implements BrokerConsumer {
 				entries.forEach((entry) -> this.readAheadKeys.add(entry.localKey()));
 			}
 		}
-		if (found != null && !this.readAheadKeys.isEmpty() && !entriesWaiting()) {
-			// The workers have nothing waiting: the lower lanes' entries go along, behind the higher
-			// ones in the workers' lanes, rather than wait here for nothing.
+		if (foundLaneDrained && !this.readAheadKeys.isEmpty() && !entriesWaiting()) {
+			// The workers have nothing waiting and the highest lane was just read to its end: the lower
+			// lanes' entries go along, behind the higher ones in the workers' lanes, rather than wait
+			// here for nothing. Not when the higher entries were read ahead: their lane was not read
+			// now and may hold more, which must go first.
 			found = withReadAhead(new ArrayList<>(found));
 		}
 		return found;
