@@ -63,8 +63,12 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	 */
 	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-	/** How long the consumer handles buffered records before it polls again for higher lanes. */
-	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+	/**
+	 * How long the consumer handles buffered records before it polls again for higher lanes: well
+	 * under {@link #END_REFRESH_NANOS}, so that fast handlers never make it ask the broker (a
+	 * blocking round trip per poll), and only a slow handler does.
+	 */
+	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
 
 	/**
 	 * Records held per partition before it is paused, which bounds memory. Only slow handlers reach
@@ -103,10 +107,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private boolean firstAssignment = true;
 
 	/** Fetched records not handled yet, per partition, in offset order. */
-	private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers = new HashMap<>();
+	private final Map<TopicPartition, PartitionBuffer> buffers = new HashMap<>();
 
 	@SuppressWarnings("unchecked")
-	private final List<TopicPartition>[] bufferedPartitions = new List[LANES];
+	private final List<PartitionBuffer>[] bufferedPartitions = new List[LANES];
 
 	private final int[] bufferedPerLane = new int[LANES];
 
@@ -241,15 +245,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private void buffer(ConsumerRecords<byte[], byte[]> records) {
 		for (TopicPartition partition : records.partitions()) {
 			List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
-			if (queue == null) {
-				queue = new ArrayDeque<>(batch.size());
-				this.buffers.put(partition, queue);
-				this.bufferedPartitions[lane(partition)].add(partition);
+			PartitionBuffer buffer = this.buffers.get(partition);
+			if (buffer == null) {
+				buffer = new PartitionBuffer(partition, kafkaTopic(partition.topic()), batch.size());
+				this.buffers.put(partition, buffer);
+				this.bufferedPartitions[buffer.lane].add(buffer);
 			}
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
 			queue.addAll(batch);
 			this.buffered += batch.size();
-			this.bufferedPerLane[lane(partition)] += batch.size();
+			this.bufferedPerLane[buffer.lane] += batch.size();
 			if (queue.size() >= PARTITION_BUFFER_LIMIT) {
 				// Enough of it here: fetch more once some is handled.
 				this.pauseStateDirty = true;
@@ -269,11 +274,12 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				this.waitForHigherLane = true;
 				return;
 			}
-			List<TopicPartition> candidates = this.bufferedPartitions[lane];
-			TopicPartition partition = candidates.get(Math.floorMod(this.rotation++, candidates.size()));
-			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
+			List<PartitionBuffer> candidates = this.bufferedPartitions[lane];
+			PartitionBuffer buffer = (candidates.size() == 1) ? candidates.get(0)
+					: candidates.get(Math.floorMod(this.rotation++, candidates.size()));
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
 			ConsumerRecord<byte[], byte[]> record = queue.peekFirst();
-			Disposition disposition = deliver(record);
+			Disposition disposition = deliver(record, buffer.topic);
 			if (this.subscription.isAbandoned()) {
 				// Closing gave up on this handler and the group moved on: commit nothing.
 				return;
@@ -282,9 +288,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				queue.pollFirst();
 				this.buffered--;
 				this.bufferedPerLane[lane]--;
-				this.toCommit.put(partition, new OffsetAndMetadata(record.offset() + 1));
+				// Kept with the buffer, not put in toCommit: a map entry per record is work the
+				// commit, once per slice, does instead (see flushAcknowledged).
+				buffer.acknowledged = record.offset() + 1;
 				if (queue.isEmpty()) {
-					unbuffer(partition);
+					unbuffer(buffer.partition);
 				}
 				else if (queue.size() == PARTITION_BUFFER_LIMIT - 1) {
 					this.pauseStateDirty = true;
@@ -292,8 +300,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			}
 			else {
 				// Not finished with: fetch it again later rather than hold it here.
-				unbuffer(partition);
-				this.consumer.seek(partition, record.offset());
+				unbuffer(buffer.partition);
+				this.consumer.seek(buffer.partition, record.offset());
 			}
 			if (System.nanoTime() - until > 0) {
 				return;
@@ -333,21 +341,22 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void unbuffer(TopicPartition partition) {
-		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.remove(partition);
-		if (queue == null) {
+		PartitionBuffer buffer = this.buffers.remove(partition);
+		if (buffer == null) {
 			return;
 		}
-		int lane = lane(partition);
+		flushAcknowledged(buffer);
+		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
+		int lane = buffer.lane;
 		this.buffered -= queue.size();
 		this.bufferedPerLane[lane] -= queue.size();
-		this.bufferedPartitions[lane].remove(partition);
+		this.bufferedPartitions[lane].remove(buffer);
 		if (queue.size() >= PARTITION_BUFFER_LIMIT) {
 			this.pauseStateDirty = true;
 		}
 	}
 
-	private Disposition deliver(ConsumerRecord<byte[], byte[]> record) {
-		KafkaTopic topic = kafkaTopic(record.topic());
+	private Disposition deliver(ConsumerRecord<byte[], byte[]> record, KafkaTopic topic) {
 		Envelope envelope;
 		try {
 			if (topic.invalid() != null) {
@@ -470,8 +479,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private int bufferedOf(TopicPartition partition) {
-		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
-		return (queue != null) ? queue.size() : 0;
+		PartitionBuffer buffer = this.buffers.get(partition);
+		return (buffer != null) ? buffer.records.size() : 0;
 	}
 
 	private void applyPauseState() {
@@ -528,7 +537,22 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		this.laneLags = lags;
 	}
 
+	/** Moves the offset a buffer's handled records reached into the offsets to commit. */
+	private void flushAcknowledged(PartitionBuffer buffer) {
+		if (buffer.acknowledged >= 0) {
+			this.toCommit.put(buffer.partition, new OffsetAndMetadata(buffer.acknowledged));
+			buffer.acknowledged = -1;
+		}
+	}
+
+	private void flushAcknowledged() {
+		for (PartitionBuffer buffer : this.buffers.values()) {
+			flushAcknowledged(buffer);
+		}
+	}
+
 	private void commitAsync() {
+		flushAcknowledged();
 		if (this.toCommit.isEmpty() || this.subscription.isAbandoned()) {
 			return;
 		}
@@ -543,6 +567,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void commitSync(Collection<TopicPartition> partitions) {
+		flushAcknowledged();
 		if (this.subscription.isAbandoned()) {
 			this.toCommit.clear();
 			return;
@@ -580,8 +605,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	@Override
 	public void onPartitionsLost(Collection<TopicPartition> partitions) {
 		// Another member owns them now: committing would fail, and the records will be redelivered.
-		this.toCommit.keySet().removeAll(partitions);
 		partitions.forEach(this::unbuffer);
+		this.toCommit.keySet().removeAll(partitions);
 		this.assignment.removeAll(partitions);
 		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
@@ -660,6 +685,31 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	 * @param invalid why the AMB topic is not valid, or null
 	 */
 	private record KafkaTopic(String ambTopic, Priority lane, String invalid) {
+	}
+
+	/**
+	 * The fetched, unhandled records of one partition, what its topic says, and the offset up to
+	 * which its records were handled since the last commit (-1: none).
+	 */
+	private static final class PartitionBuffer {
+
+		final TopicPartition partition;
+
+		final KafkaTopic topic;
+
+		final int lane;
+
+		final ArrayDeque<ConsumerRecord<byte[], byte[]>> records;
+
+		long acknowledged = -1;
+
+		PartitionBuffer(TopicPartition partition, KafkaTopic topic, int capacity) {
+			this.partition = partition;
+			this.topic = topic;
+			this.lane = topic.lane().lane();
+			this.records = new ArrayDeque<>(capacity);
+		}
+
 	}
 
 }

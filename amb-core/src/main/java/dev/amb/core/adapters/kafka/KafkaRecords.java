@@ -11,7 +11,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import dev.amb.core.MessageIds;
 import dev.amb.core.Priority;
@@ -101,8 +100,9 @@ public final class KafkaRecords {
 			headers[i++] = text(header.getKey(), header.getValue());
 		}
 		byte[] key = (envelope.key() != null) ? bytes(envelope.key()) : null;
+		// A list view, not RecordHeaders: the record copies what it is given into its own headers.
 		return new ProducerRecord<>(kafkaTopic, null, envelope.timestamp(), key, envelope.payload(),
-				new RecordHeaders(headers));
+				Arrays.asList(headers));
 	}
 
 	private static Header source(String source) {
@@ -276,19 +276,19 @@ public final class KafkaRecords {
 			Map<String, String> application = null;
 			// Of a header that occurs more than once, the last wins, as with a map.
 			for (Header header : record.headers()) {
+				// value() copies the header's bytes: only for the headers that are read.
 				String name = header.key();
-				byte[] value = (header.value() != null) ? header.value() : EMPTY;
 				switch (name) {
-					case WireHeaders.ID -> id = value;
-					case WireHeaders.SOURCE -> source = value;
-					case WireHeaders.TIME -> time = value;
-					case WireHeaders.CONTENT_TYPE -> contentType = value;
-					case WireHeaders.TOPIC -> topic = value;
-					case WireHeaders.KEY -> key = value;
-					case WireHeaders.PRIORITY -> priority = value;
-					case WireHeaders.CORRELATION_ID -> correlationId = value;
-					case WireHeaders.REPLY_TO -> replyTo = value;
-					case WireHeaders.EXPIRES_AT -> expiresAt = value;
+					case WireHeaders.ID -> id = headerValue(header);
+					case WireHeaders.SOURCE -> source = headerValue(header);
+					case WireHeaders.TIME -> time = headerValue(header);
+					case WireHeaders.CONTENT_TYPE -> contentType = headerValue(header);
+					case WireHeaders.TOPIC -> topic = headerValue(header);
+					case WireHeaders.KEY -> key = headerValue(header);
+					case WireHeaders.PRIORITY -> priority = headerValue(header);
+					case WireHeaders.CORRELATION_ID -> correlationId = headerValue(header);
+					case WireHeaders.REPLY_TO -> replyTo = headerValue(header);
+					case WireHeaders.EXPIRES_AT -> expiresAt = headerValue(header);
 					case WireHeaders.SPEC_VERSION, WireHeaders.TYPE -> {
 						// Constants: nothing to read.
 					}
@@ -297,7 +297,7 @@ public final class KafkaRecords {
 							if (application == null) {
 								application = new LinkedHashMap<>();
 							}
-							application.put(name, string(value));
+							application.put(name, string(headerValue(header)));
 						}
 					}
 				}
@@ -328,6 +328,11 @@ public final class KafkaRecords {
 					(timestamp > 0) ? timestamp : System.currentTimeMillis(), source(source),
 					contentType(contentType), (correlationId != null) ? string(correlationId) : null,
 					(replyTo != null) ? string(replyTo) : null, expires, application, value(record));
+		}
+
+		private static byte[] headerValue(Header header) {
+			byte[] value = header.value();
+			return (value != null) ? value : EMPTY;
 		}
 
 		private String source(byte[] value) {
