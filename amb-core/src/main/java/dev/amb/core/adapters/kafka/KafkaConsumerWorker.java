@@ -64,11 +64,13 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
 	/**
-	 * How long the consumer handles buffered records before it polls again for higher lanes: well
-	 * under {@link #END_REFRESH_NANOS}, so that fast handlers never make it ask the broker (a
-	 * blocking round trip per poll), and only a slow handler does.
+	 * How long the consumer handles buffered records before it polls again for higher lanes. Not
+	 * much shorter: each poll takes up to {@code max.poll.records} more, and a buffer that outgrows
+	 * the handler reaches {@link #PARTITION_BUFFER_LIMIT}, whose pause and resume can leave the
+	 * partition waiting for a fetch parked on the broker for the others (up to
+	 * {@code fetch.max.wait.ms}).
 	 */
-	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
 	/**
 	 * Records held per partition before it is paused, which bounds memory. Only slow handlers reach
