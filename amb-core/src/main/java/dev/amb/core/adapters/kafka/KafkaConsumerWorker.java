@@ -3,6 +3,7 @@ package dev.amb.core.adapters.kafka;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,12 +16,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.OptionalLong;
 
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 
 import dev.amb.core.Priority;
@@ -41,7 +44,8 @@ import dev.amb.core.spi.Envelope;
  * bounded while fetching overlaps handling. The next record handled comes from the highest lane with buffered records. Before a
  * lower lane is served, the consumer checks whether a higher lane still has records on the broker
  * (the lag known from fetching, or, after more than 10 ms away from poll, end offsets read from the
- * broker) and, if so, polls for them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
+ * broker: waited for if a single delivery took that long, else taken between records once they
+ * arrive) and, if so, polls for them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
  * deferring polls) while a lower lane's records wait, one record of the lowest waiting lane goes.
  * <p>
  * Start positions: in a consumer's first assignment, a partition without a committed offset
@@ -136,6 +140,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	/** How long the consumer was away from poll before the latest one: handling records, mostly. */
 	private long awayNanos;
 
+	/** The longest single delivery since the latest poll, and before it. */
+	private long longestDeliveryNanos;
+
+	private long awayLongestDeliveryNanos;
+
+	/** End offsets asked for without waiting, or null; the poll at which they were asked for. */
+	private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> pendingEnds;
+
+	private long endsRequestedAtPoll = -1;
+
 	private boolean appliedUserPause;
 
 	private boolean pauseStateDirty = true;
@@ -218,6 +232,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				boolean wait = this.buffered == 0 || this.subscription.isPaused() || this.waitForHigherLane;
 				long pollStart = System.nanoTime();
 				this.awayNanos = pollStart - this.lastPollEnd;
+				this.awayLongestDeliveryNanos = this.longestDeliveryNanos;
+				this.longestDeliveryNanos = 0;
 				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(wait ? this.pollTimeout : Duration.ZERO);
 				this.lastPollEnd = System.nanoTime();
 				this.polls++;
@@ -266,7 +282,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** Handles buffered records, best lane first, for a while; then the loop polls again. */
 	private void drain() {
-		long until = System.nanoTime() + DRAIN_SLICE_NANOS;
+		long last = System.nanoTime();
+		long until = last + DRAIN_SLICE_NANOS;
 		while (this.buffered > 0) {
 			if (this.subscription.isClosing() || this.subscription.isPaused()) {
 				return;
@@ -305,7 +322,13 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				unbuffer(buffer.partition);
 				this.consumer.seek(buffer.partition, record.offset());
 			}
-			if (System.nanoTime() - until > 0) {
+			long now = System.nanoTime();
+			this.longestDeliveryNanos = Math.max(this.longestDeliveryNanos, now - last);
+			last = now;
+			if (this.pendingEnds != null && this.pendingEnds.isDone()) {
+				foldPendingEnds();
+			}
+			if (now - until > 0) {
 				return;
 			}
 		}
@@ -448,7 +471,17 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		// the broker answers as soon as one of them gets a record. After a long time away from poll
 		// (a slow handler) that answer may be waiting unread: ask the broker instead.
 		if (this.awayNanos > END_REFRESH_NANOS) {
-			refreshEnds(this.assignment);
+			if (this.awayLongestDeliveryNanos > END_REFRESH_NANOS) {
+				// A slow handler: a higher-lane record may well have come meanwhile, and the next
+				// record may take as long again. Worth the round trip before choosing it.
+				refreshEnds(this.assignment);
+			}
+			else {
+				// Many quick deliveries: ask without waiting (a blocking round trip per slice would
+				// cost fast handlers more than their work); the answer is taken in between records
+				// as soon as it is there.
+				requestEnds();
+			}
 		}
 		for (TopicPartition partition : this.assignment) {
 			if (lane(partition) < lane && hasBacklog(partition)) {
@@ -465,6 +498,37 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		}
 		Long end = this.knownEnds.get(partition);
 		return end != null && end > this.consumer.position(partition, this.operationTimeout);
+	}
+
+	private void requestEnds() {
+		if (this.pendingEnds != null || this.endsRequestedAtPoll == this.polls || this.assignment.isEmpty()) {
+			return;
+		}
+		this.endsRequestedAtPoll = this.polls;
+		try {
+			this.pendingEnds = this.adapter.listOffsetsAsync(this.assignment, OffsetSpec.latest());
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not ask for end offsets for " + this.subscription, ex);
+		}
+	}
+
+	/** Takes the end offsets asked for without waiting, which are there; the lanes are checked again. */
+	private void foldPendingEnds() {
+		KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> ends = this.pendingEnds;
+		this.pendingEnds = null;
+		try {
+			ends.getNow(Map.of()).forEach((partition, info) -> {
+				if (this.assignment.contains(partition)) {
+					this.knownEnds.put(partition, info.offset());
+				}
+			});
+		}
+		catch (InterruptedException | ExecutionException | RuntimeException ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not read end offsets for " + this.subscription, ex);
+			return;
+		}
+		Arrays.fill(this.backlogCheckedAtPoll, -1);
 	}
 
 	private void refreshEnds(Collection<TopicPartition> partitions) {
