@@ -51,14 +51,19 @@ public final class KafkaInterleavedRun {
 			for (int round = 0; round < warmups + rounds; round++) {
 				Map<String, Double> thisRound = new LinkedHashMap<>();
 				Map<String, Double> thisRoundCpu = new LinkedHashMap<>();
+				Map<String, Double> thisRoundSlowest = new LinkedHashMap<>();
 				for (int i = 0; i < paths.length; i++) {
 					String path = paths[(round + i) % paths.length];
 					Runnable run = invocation.get(path);
 					long cpuStart = processCpuNanos();
 					long start = System.nanoTime();
+					long slowest = 0;
 					for (int n = 0; n < invocations; n++) {
+						long invocationStart = System.nanoTime();
 						run.run();
+						slowest = Math.max(slowest, System.nanoTime() - invocationStart);
 					}
+					thisRoundSlowest.put(path, slowest / 1e6);
 					double seconds = (System.nanoTime() - start) / 1e9;
 					long messages = (long) invocations * KafkaThroughputBenchmark.BATCH;
 					thisRound.put(path, messages / seconds);
@@ -66,11 +71,12 @@ public final class KafkaInterleavedRun {
 				}
 				boolean warmup = round < warmups;
 				System.out.printf("%s %2d: amb %8.0f  raw %8.0f  rawWithEnvelopeHeaders %8.0f msg/s;"
-						+ " CPU %5.1f / %5.1f / %5.1f us/msg; load %.2f%n", warmup ? "warmup" : "round ",
+						+ " CPU %5.1f / %5.1f / %5.1f us/msg; slowest %5.1f / %5.1f / %5.1f ms; load %.2f%n",
+						warmup ? "warmup" : "round ",
 						warmup ? round + 1 : round - warmups + 1, thisRound.get("amb"), thisRound.get("raw"),
 						thisRound.get("rawWithEnvelopeHeaders"), thisRoundCpu.get("amb"), thisRoundCpu.get("raw"),
-						thisRoundCpu.get("rawWithEnvelopeHeaders"),
-						ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+						thisRoundCpu.get("rawWithEnvelopeHeaders"), thisRoundSlowest.get("amb"), thisRoundSlowest.get("raw"),
+						thisRoundSlowest.get("rawWithEnvelopeHeaders"), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 				if (!warmup) {
 					thisRound.forEach((path, rate) -> rates.get(path).add(rate));
 					thisRoundCpu.forEach((path, micros) -> cpu.get(path).add(micros));

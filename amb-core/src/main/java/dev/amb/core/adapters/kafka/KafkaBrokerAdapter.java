@@ -32,6 +32,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -358,6 +359,21 @@ public final class KafkaBrokerAdapter implements BrokerAdapter {
 			throw new AmbException("Reading offsets of " + partitions + " took longer than "
 					+ this.settings.getOperationTimeout(), ex);
 		}
+	}
+
+	/**
+	 * Asks for offsets through the admin client without waiting for the answer.
+	 * @param partitions the partitions
+	 * @param spec which offset
+	 * @return the answer to come
+	 */
+	KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> listOffsetsAsync(
+			Collection<TopicPartition> partitions, OffsetSpec spec) {
+		Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+		for (TopicPartition partition : partitions) {
+			request.put(partition, spec);
+		}
+		return admin().listOffsets(request).all();
 	}
 
 	@Override

@@ -3,6 +3,7 @@ package dev.amb.core.adapters.kafka;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,12 +16,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.OptionalLong;
 
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 
 import dev.amb.core.Priority;
@@ -41,7 +44,8 @@ import dev.amb.core.spi.Envelope;
  * bounded while fetching overlaps handling. The next record handled comes from the highest lane with buffered records. Before a
  * lower lane is served, the consumer checks whether a higher lane still has records on the broker
  * (the lag known from fetching, or, after more than 10 ms away from poll, end offsets read from the
- * broker) and, if so, polls for them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
+ * broker: waited for if a single delivery took that long, else taken between records once they
+ * arrive) and, if so, polls for them first. Starvation bound: after {@code starvationBound} records of higher lanes (or
  * deferring polls) while a lower lane's records wait, one record of the lowest waiting lane goes.
  * <p>
  * Start positions: in a consumer's first assignment, a partition without a committed offset
@@ -63,7 +67,13 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	 */
 	private static final long END_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-	/** How long the consumer handles buffered records before it polls again for higher lanes. */
+	/**
+	 * How long the consumer handles buffered records before it polls again for higher lanes. Not
+	 * much shorter: each poll takes up to {@code max.poll.records} more, and a buffer that outgrows
+	 * the handler reaches {@link #PARTITION_BUFFER_LIMIT}, whose pause and resume can leave the
+	 * partition waiting for a fetch parked on the broker for the others (up to
+	 * {@code fetch.max.wait.ms}).
+	 */
 	private static final long DRAIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
 	/**
@@ -103,10 +113,10 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private boolean firstAssignment = true;
 
 	/** Fetched records not handled yet, per partition, in offset order. */
-	private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers = new HashMap<>();
+	private final Map<TopicPartition, PartitionBuffer> buffers = new HashMap<>();
 
 	@SuppressWarnings("unchecked")
-	private final List<TopicPartition>[] bufferedPartitions = new List[LANES];
+	private final List<PartitionBuffer>[] bufferedPartitions = new List[LANES];
 
 	private final int[] bufferedPerLane = new int[LANES];
 
@@ -129,6 +139,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** How long the consumer was away from poll before the latest one: handling records, mostly. */
 	private long awayNanos;
+
+	/** The longest single delivery since the latest poll, and before it. */
+	private long longestDeliveryNanos;
+
+	private long awayLongestDeliveryNanos;
+
+	/** End offsets asked for without waiting, or null; the poll at which they were asked for. */
+	private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> pendingEnds;
+
+	private long endsRequestedAtPoll = -1;
 
 	private boolean appliedUserPause;
 
@@ -212,6 +232,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				boolean wait = this.buffered == 0 || this.subscription.isPaused() || this.waitForHigherLane;
 				long pollStart = System.nanoTime();
 				this.awayNanos = pollStart - this.lastPollEnd;
+				this.awayLongestDeliveryNanos = this.longestDeliveryNanos;
+				this.longestDeliveryNanos = 0;
 				ConsumerRecords<byte[], byte[]> records = this.consumer.poll(wait ? this.pollTimeout : Duration.ZERO);
 				this.lastPollEnd = System.nanoTime();
 				this.polls++;
@@ -241,15 +263,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	private void buffer(ConsumerRecords<byte[], byte[]> records) {
 		for (TopicPartition partition : records.partitions()) {
 			List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
-			if (queue == null) {
-				queue = new ArrayDeque<>(batch.size());
-				this.buffers.put(partition, queue);
-				this.bufferedPartitions[lane(partition)].add(partition);
+			PartitionBuffer buffer = this.buffers.get(partition);
+			if (buffer == null) {
+				buffer = new PartitionBuffer(partition, kafkaTopic(partition.topic()), batch.size());
+				this.buffers.put(partition, buffer);
+				this.bufferedPartitions[buffer.lane].add(buffer);
 			}
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
 			queue.addAll(batch);
 			this.buffered += batch.size();
-			this.bufferedPerLane[lane(partition)] += batch.size();
+			this.bufferedPerLane[buffer.lane] += batch.size();
 			if (queue.size() >= PARTITION_BUFFER_LIMIT) {
 				// Enough of it here: fetch more once some is handled.
 				this.pauseStateDirty = true;
@@ -259,7 +282,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 
 	/** Handles buffered records, best lane first, for a while; then the loop polls again. */
 	private void drain() {
-		long until = System.nanoTime() + DRAIN_SLICE_NANOS;
+		long last = System.nanoTime();
+		long until = last + DRAIN_SLICE_NANOS;
 		while (this.buffered > 0) {
 			if (this.subscription.isClosing() || this.subscription.isPaused()) {
 				return;
@@ -269,11 +293,12 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				this.waitForHigherLane = true;
 				return;
 			}
-			List<TopicPartition> candidates = this.bufferedPartitions[lane];
-			TopicPartition partition = candidates.get(Math.floorMod(this.rotation++, candidates.size()));
-			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
+			List<PartitionBuffer> candidates = this.bufferedPartitions[lane];
+			PartitionBuffer buffer = (candidates.size() == 1) ? candidates.get(0)
+					: candidates.get(Math.floorMod(this.rotation++, candidates.size()));
+			ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
 			ConsumerRecord<byte[], byte[]> record = queue.peekFirst();
-			Disposition disposition = deliver(record);
+			Disposition disposition = deliver(record, buffer.topic);
 			if (this.subscription.isAbandoned()) {
 				// Closing gave up on this handler and the group moved on: commit nothing.
 				return;
@@ -282,9 +307,11 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 				queue.pollFirst();
 				this.buffered--;
 				this.bufferedPerLane[lane]--;
-				this.toCommit.put(partition, new OffsetAndMetadata(record.offset() + 1));
+				// Kept with the buffer, not put in toCommit: a map entry per record is work the
+				// commit, once per slice, does instead (see flushAcknowledged).
+				buffer.acknowledged = record.offset() + 1;
 				if (queue.isEmpty()) {
-					unbuffer(partition);
+					unbuffer(buffer.partition);
 				}
 				else if (queue.size() == PARTITION_BUFFER_LIMIT - 1) {
 					this.pauseStateDirty = true;
@@ -292,10 +319,16 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 			}
 			else {
 				// Not finished with: fetch it again later rather than hold it here.
-				unbuffer(partition);
-				this.consumer.seek(partition, record.offset());
+				unbuffer(buffer.partition);
+				this.consumer.seek(buffer.partition, record.offset());
 			}
-			if (System.nanoTime() - until > 0) {
+			long now = System.nanoTime();
+			this.longestDeliveryNanos = Math.max(this.longestDeliveryNanos, now - last);
+			last = now;
+			if (this.pendingEnds != null && this.pendingEnds.isDone()) {
+				foldPendingEnds();
+			}
+			if (now - until > 0) {
 				return;
 			}
 		}
@@ -333,21 +366,22 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void unbuffer(TopicPartition partition) {
-		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.remove(partition);
-		if (queue == null) {
+		PartitionBuffer buffer = this.buffers.remove(partition);
+		if (buffer == null) {
 			return;
 		}
-		int lane = lane(partition);
+		flushAcknowledged(buffer);
+		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = buffer.records;
+		int lane = buffer.lane;
 		this.buffered -= queue.size();
 		this.bufferedPerLane[lane] -= queue.size();
-		this.bufferedPartitions[lane].remove(partition);
+		this.bufferedPartitions[lane].remove(buffer);
 		if (queue.size() >= PARTITION_BUFFER_LIMIT) {
 			this.pauseStateDirty = true;
 		}
 	}
 
-	private Disposition deliver(ConsumerRecord<byte[], byte[]> record) {
-		KafkaTopic topic = kafkaTopic(record.topic());
+	private Disposition deliver(ConsumerRecord<byte[], byte[]> record, KafkaTopic topic) {
 		Envelope envelope;
 		try {
 			if (topic.invalid() != null) {
@@ -437,7 +471,17 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		// the broker answers as soon as one of them gets a record. After a long time away from poll
 		// (a slow handler) that answer may be waiting unread: ask the broker instead.
 		if (this.awayNanos > END_REFRESH_NANOS) {
-			refreshEnds(this.assignment);
+			if (this.awayLongestDeliveryNanos > END_REFRESH_NANOS) {
+				// A slow handler: a higher-lane record may well have come meanwhile, and the next
+				// record may take as long again. Worth the round trip before choosing it.
+				refreshEnds(this.assignment);
+			}
+			else {
+				// Many quick deliveries: ask without waiting (a blocking round trip per slice would
+				// cost fast handlers more than their work); the answer is taken in between records
+				// as soon as it is there.
+				requestEnds();
+			}
 		}
 		for (TopicPartition partition : this.assignment) {
 			if (lane(partition) < lane && hasBacklog(partition)) {
@@ -456,6 +500,37 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		return end != null && end > this.consumer.position(partition, this.operationTimeout);
 	}
 
+	private void requestEnds() {
+		if (this.pendingEnds != null || this.endsRequestedAtPoll == this.polls || this.assignment.isEmpty()) {
+			return;
+		}
+		this.endsRequestedAtPoll = this.polls;
+		try {
+			this.pendingEnds = this.adapter.listOffsetsAsync(this.assignment, OffsetSpec.latest());
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not ask for end offsets for " + this.subscription, ex);
+		}
+	}
+
+	/** Takes the end offsets asked for without waiting, which are there; the lanes are checked again. */
+	private void foldPendingEnds() {
+		KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> ends = this.pendingEnds;
+		this.pendingEnds = null;
+		try {
+			ends.getNow(Map.of()).forEach((partition, info) -> {
+				if (this.assignment.contains(partition)) {
+					this.knownEnds.put(partition, info.offset());
+				}
+			});
+		}
+		catch (InterruptedException | ExecutionException | RuntimeException ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not read end offsets for " + this.subscription, ex);
+			return;
+		}
+		Arrays.fill(this.backlogCheckedAtPoll, -1);
+	}
+
 	private void refreshEnds(Collection<TopicPartition> partitions) {
 		if (partitions.isEmpty()) {
 			return;
@@ -470,8 +545,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private int bufferedOf(TopicPartition partition) {
-		ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = this.buffers.get(partition);
-		return (queue != null) ? queue.size() : 0;
+		PartitionBuffer buffer = this.buffers.get(partition);
+		return (buffer != null) ? buffer.records.size() : 0;
 	}
 
 	private void applyPauseState() {
@@ -528,7 +603,22 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 		this.laneLags = lags;
 	}
 
+	/** Moves the offset a buffer's handled records reached into the offsets to commit. */
+	private void flushAcknowledged(PartitionBuffer buffer) {
+		if (buffer.acknowledged >= 0) {
+			this.toCommit.put(buffer.partition, new OffsetAndMetadata(buffer.acknowledged));
+			buffer.acknowledged = -1;
+		}
+	}
+
+	private void flushAcknowledged() {
+		for (PartitionBuffer buffer : this.buffers.values()) {
+			flushAcknowledged(buffer);
+		}
+	}
+
 	private void commitAsync() {
+		flushAcknowledged();
 		if (this.toCommit.isEmpty() || this.subscription.isAbandoned()) {
 			return;
 		}
@@ -543,6 +633,7 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	}
 
 	private void commitSync(Collection<TopicPartition> partitions) {
+		flushAcknowledged();
 		if (this.subscription.isAbandoned()) {
 			this.toCommit.clear();
 			return;
@@ -580,8 +671,8 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	@Override
 	public void onPartitionsLost(Collection<TopicPartition> partitions) {
 		// Another member owns them now: committing would fail, and the records will be redelivered.
-		this.toCommit.keySet().removeAll(partitions);
 		partitions.forEach(this::unbuffer);
+		this.toCommit.keySet().removeAll(partitions);
 		this.assignment.removeAll(partitions);
 		this.knownEnds.keySet().removeAll(partitions);
 		this.pauseStateDirty = true;
@@ -660,6 +751,31 @@ final class KafkaConsumerWorker implements Runnable, ConsumerRebalanceListener {
 	 * @param invalid why the AMB topic is not valid, or null
 	 */
 	private record KafkaTopic(String ambTopic, Priority lane, String invalid) {
+	}
+
+	/**
+	 * The fetched, unhandled records of one partition, what its topic says, and the offset up to
+	 * which its records were handled since the last commit (-1: none).
+	 */
+	private static final class PartitionBuffer {
+
+		final TopicPartition partition;
+
+		final KafkaTopic topic;
+
+		final int lane;
+
+		final ArrayDeque<ConsumerRecord<byte[], byte[]>> records;
+
+		long acknowledged = -1;
+
+		PartitionBuffer(TopicPartition partition, KafkaTopic topic, int capacity) {
+			this.partition = partition;
+			this.topic = topic;
+			this.lane = topic.lane().lane();
+			this.records = new ArrayDeque<>(capacity);
+		}
+
 	}
 
 }

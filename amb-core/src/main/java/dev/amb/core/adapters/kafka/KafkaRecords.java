@@ -11,7 +11,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import dev.amb.core.MessageIds;
 import dev.amb.core.Priority;
@@ -19,6 +18,7 @@ import dev.amb.core.codec.MalformedEnvelopeException;
 import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
+import dev.amb.core.support.UuidText;
 
 /**
  * The wire format on Kafka: the envelope's attributes as record headers named after CloudEvents
@@ -37,8 +37,6 @@ import dev.amb.core.spi.Envelope;
 public final class KafkaRecords {
 
 	private static final byte[] EMPTY = new byte[0];
-
-	private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
 	// Headers whose value never changes, built once: the producer only reads them.
 	private static final Header SPEC_VERSION = constant(WireHeaders.SPEC_VERSION, WireHeaders.SPEC_VERSION_1_0);
@@ -101,8 +99,9 @@ public final class KafkaRecords {
 			headers[i++] = text(header.getKey(), header.getValue());
 		}
 		byte[] key = (envelope.key() != null) ? bytes(envelope.key()) : null;
+		// A list view, not RecordHeaders: the record copies what it is given into its own headers.
 		return new ProducerRecord<>(kafkaTopic, null, envelope.timestamp(), key, envelope.payload(),
-				new RecordHeaders(headers));
+				Arrays.asList(headers));
 	}
 
 	private static Header source(String source) {
@@ -133,26 +132,7 @@ public final class KafkaRecords {
 
 	/** The canonical text of a UUID, as {@link UUID#toString()} writes it, straight into bytes. */
 	static byte[] idBytes(UUID id) {
-		byte[] text = new byte[36];
-		long msb = id.getMostSignificantBits();
-		long lsb = id.getLeastSignificantBits();
-		hex(text, 0, msb >>> 32, 8);
-		text[8] = '-';
-		hex(text, 9, msb >>> 16, 4);
-		text[13] = '-';
-		hex(text, 14, msb, 4);
-		text[18] = '-';
-		hex(text, 19, lsb >>> 48, 4);
-		text[23] = '-';
-		hex(text, 24, lsb, 12);
-		return text;
-	}
-
-	private static void hex(byte[] text, int start, long value, int digits) {
-		for (int i = start + digits - 1; i >= start; i--) {
-			text[i] = HEX_DIGITS[(int) (value & 0xF)];
-			value >>>= 4;
-		}
+		return UuidText.toAscii(id);
 	}
 
 	/**
@@ -160,40 +140,8 @@ public final class KafkaRecords {
 	 * else through {@link WireHeaders#readId(String)}.
 	 */
 	static UUID parseId(byte[] text) {
-		if (text.length == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-') {
-			long a = unhex(text, 0, 8);
-			long b = unhex(text, 9, 4);
-			long c = unhex(text, 14, 4);
-			long d = unhex(text, 19, 4);
-			long e = unhex(text, 24, 12);
-			if ((a | b | c | d | e) >= 0) {
-				return new UUID((a << 32) | (b << 16) | c, (d << 48) | e);
-			}
-		}
-		return WireHeaders.readId(string(text));
-	}
-
-	/** Hex digits as a number, or -1 if one is not a hex digit. */
-	private static long unhex(byte[] text, int start, int digits) {
-		long value = 0;
-		for (int i = start; i < start + digits; i++) {
-			int c = text[i];
-			int digit;
-			if (c >= '0' && c <= '9') {
-				digit = c - '0';
-			}
-			else if (c >= 'a' && c <= 'f') {
-				digit = c - 'a' + 10;
-			}
-			else if (c >= 'A' && c <= 'F') {
-				digit = c - 'A' + 10;
-			}
-			else {
-				return -1;
-			}
-			value = (value << 4) | digit;
-		}
-		return value;
+		UUID id = UuidText.parseCanonical(text);
+		return (id != null) ? id : WireHeaders.readId(string(text));
 	}
 
 	/**
@@ -276,19 +224,19 @@ public final class KafkaRecords {
 			Map<String, String> application = null;
 			// Of a header that occurs more than once, the last wins, as with a map.
 			for (Header header : record.headers()) {
+				// value() copies the header's bytes: only for the headers that are read.
 				String name = header.key();
-				byte[] value = (header.value() != null) ? header.value() : EMPTY;
 				switch (name) {
-					case WireHeaders.ID -> id = value;
-					case WireHeaders.SOURCE -> source = value;
-					case WireHeaders.TIME -> time = value;
-					case WireHeaders.CONTENT_TYPE -> contentType = value;
-					case WireHeaders.TOPIC -> topic = value;
-					case WireHeaders.KEY -> key = value;
-					case WireHeaders.PRIORITY -> priority = value;
-					case WireHeaders.CORRELATION_ID -> correlationId = value;
-					case WireHeaders.REPLY_TO -> replyTo = value;
-					case WireHeaders.EXPIRES_AT -> expiresAt = value;
+					case WireHeaders.ID -> id = headerValue(header);
+					case WireHeaders.SOURCE -> source = headerValue(header);
+					case WireHeaders.TIME -> time = headerValue(header);
+					case WireHeaders.CONTENT_TYPE -> contentType = headerValue(header);
+					case WireHeaders.TOPIC -> topic = headerValue(header);
+					case WireHeaders.KEY -> key = headerValue(header);
+					case WireHeaders.PRIORITY -> priority = headerValue(header);
+					case WireHeaders.CORRELATION_ID -> correlationId = headerValue(header);
+					case WireHeaders.REPLY_TO -> replyTo = headerValue(header);
+					case WireHeaders.EXPIRES_AT -> expiresAt = headerValue(header);
 					case WireHeaders.SPEC_VERSION, WireHeaders.TYPE -> {
 						// Constants: nothing to read.
 					}
@@ -297,7 +245,7 @@ public final class KafkaRecords {
 							if (application == null) {
 								application = new LinkedHashMap<>();
 							}
-							application.put(name, string(value));
+							application.put(name, string(headerValue(header)));
 						}
 					}
 				}
@@ -328,6 +276,11 @@ public final class KafkaRecords {
 					(timestamp > 0) ? timestamp : System.currentTimeMillis(), source(source),
 					contentType(contentType), (correlationId != null) ? string(correlationId) : null,
 					(replyTo != null) ? string(replyTo) : null, expires, application, value(record));
+		}
+
+		private static byte[] headerValue(Header header) {
+			byte[] value = header.value();
+			return (value != null) ? value : EMPTY;
 		}
 
 		private String source(byte[] value) {

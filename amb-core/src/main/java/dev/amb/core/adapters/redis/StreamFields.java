@@ -19,6 +19,7 @@ import dev.amb.core.codec.MalformedEnvelopeException;
 import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
+import dev.amb.core.support.UuidText;
 
 /**
  * An envelope as the fields of one stream entry, and back, without going through text headers:
@@ -77,8 +78,6 @@ final class StreamFields {
 
 	private static final byte[][] KNOWN_CONTENT_TYPE_BYTES = { bytes(PayloadCodec.JSON), bytes(PayloadCodec.TEXT),
 			bytes(PayloadCodec.BYTES) };
-
-	private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
 	// The constant field pairs as Redis protocol text, encoded once: the driver copies them as they are.
 
@@ -475,19 +474,7 @@ final class StreamFields {
 
 	/** The canonical text of a UUID as ASCII bytes, without the intermediate string. */
 	static byte[] uuid(UUID id) {
-		byte[] out = new byte[36];
-		long msb = id.getMostSignificantBits();
-		long lsb = id.getLeastSignificantBits();
-		hex(out, 0, msb >>> 32, 8);
-		out[8] = '-';
-		hex(out, 9, msb >>> 16, 4);
-		out[13] = '-';
-		hex(out, 14, msb, 4);
-		out[18] = '-';
-		hex(out, 19, lsb >>> 48, 4);
-		out[23] = '-';
-		hex(out, 24, lsb, 12);
-		return out;
+		return UuidText.toAscii(id);
 	}
 
 	/**
@@ -495,15 +482,9 @@ final class StreamFields {
 	 * anything odd in that form) through {@link UUID#fromString}, so the result is the same.
 	 */
 	static UUID parseUuid(byte[] text) {
-		if (text.length == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-') {
-			long high = hex(text, 0, 8);
-			long mid = hex(text, 9, 4);
-			long version = hex(text, 14, 4);
-			long variant = hex(text, 19, 4);
-			long node = hex(text, 24, 12);
-			if ((high | mid | version | variant | node) >= 0) {
-				return new UUID((high << 32) | (mid << 16) | version, (variant << 48) | node);
-			}
+		UUID canonical = UuidText.parseCanonical(text);
+		if (canonical != null) {
+			return canonical;
 		}
 		String value = text(text);
 		try {
@@ -513,36 +494,6 @@ final class StreamFields {
 			throw new MalformedEnvelopeException("Header '" + WireHeaders.ID + "' is not a UUID: '"
 					+ ((value.length() <= 60) ? value : value.substring(0, 60) + "...") + "'", ex);
 		}
-	}
-
-	private static void hex(byte[] out, int start, long value, int digits) {
-		for (int i = start + digits - 1; i >= start; i--) {
-			out[i] = HEX[(int) (value & 0xF)];
-			value >>>= 4;
-		}
-	}
-
-	/** ASCII hex digits as a number, or -1 if one is not a hex digit. */
-	private static long hex(byte[] text, int start, int digits) {
-		long value = 0;
-		for (int i = start; i < start + digits; i++) {
-			int c = text[i];
-			int digit;
-			if (c >= '0' && c <= '9') {
-				digit = c - '0';
-			}
-			else if (c >= 'a' && c <= 'f') {
-				digit = c - 'a' + 10;
-			}
-			else if (c >= 'A' && c <= 'F') {
-				digit = c - 'A' + 10;
-			}
-			else {
-				return -1;
-			}
-			value = (value << 4) | digit;
-		}
-		return value;
 	}
 
 	private static void putIfSet(FieldList fields, byte[] name, String value) {
