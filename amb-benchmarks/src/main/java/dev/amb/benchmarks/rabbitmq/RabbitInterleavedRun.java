@@ -1,10 +1,13 @@
 package dev.amb.benchmarks.rabbitmq;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import static dev.amb.benchmarks.RoundStats.max;
+import static dev.amb.benchmarks.RoundStats.median;
+import static dev.amb.benchmarks.RoundStats.min;
 
 /**
  * The same three paths as {@link RabbitThroughputBenchmark}, measured interleaved: each round
@@ -68,21 +71,6 @@ public final class RabbitInterleavedRun {
 				median(values), min(values), max(values)));
 		System.out.printf("AMB / raw RabbitTemplate: median of per-round ratios %.2f%n", median(ambOverRaw));
 		System.out.printf("AMB / raw channel:        median of per-round ratios %.2f%n", median(ambOverChannel));
-	}
-
-	private static double median(List<Double> values) {
-		double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
-		Arrays.sort(sorted);
-		int middle = sorted.length / 2;
-		return (sorted.length % 2 == 1) ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-	}
-
-	private static double min(List<Double> values) {
-		return values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-	}
-
-	private static double max(List<Double> values) {
-		return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
 	}
 
 }

@@ -15,6 +15,8 @@ import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
+import static dev.amb.benchmarks.RoundStats.median;
+
 /**
  * AMB against the raw loops in alternating rounds, so that both see the same load on a shared
  * machine. Run with
@@ -240,12 +242,6 @@ public final class RedisComparison {
 		List<Double> sorted = new ArrayList<>(values);
 		Collections.sort(sorted);
 		return sorted;
-	}
-
-	private static double median(List<Double> values) {
-		List<Double> sorted = sorted(values);
-		int size = sorted.size();
-		return (size % 2 == 1) ? sorted.get(size / 2) : (sorted.get(size / 2 - 1) + sorted.get(size / 2)) / 2;
 	}
 
 }
