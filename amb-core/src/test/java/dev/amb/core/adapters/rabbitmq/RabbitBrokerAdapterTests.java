@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.amb.core.Backoff;
+import dev.amb.core.Backpressure;
+import dev.amb.core.BackpressurePolicy;
 import dev.amb.core.DefaultMessageBus;
 import dev.amb.core.Message;
 import dev.amb.core.Priority;
@@ -391,6 +394,39 @@ class RabbitBrokerAdapterTests {
 		subscription.resume();
 		await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 10);
 		assertThat(received).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+	}
+
+	@Test
+	void aSubscriptionsMaxQueueSizeBoundsWhatTheBrokerHandsItUnacknowledged() throws Exception {
+		DefaultMessageBus bus = newBus();
+		String topic = topic("prefetch");
+		String group = "bounded-" + UUID.randomUUID().toString().substring(0, 6);
+		CountDownLatch release = new CountDownLatch(1);
+		AtomicInteger received = new AtomicInteger();
+		bus.subscribe(topic, Integer.class, (message) -> {
+			release.await();
+			received.incrementAndGet();
+		}, SubscribeOptions.builder()
+			.group(group)
+			.backpressure(new Backpressure(4, 0.8, BackpressurePolicy.BLOCK, Duration.ofSeconds(5)))
+			.build());
+		for (int i = 0; i < 40; i++) {
+			bus.publish(topic, i).get(10, TimeUnit.SECONDS);
+		}
+		String queue = broker.settings.queuePrefix() + group + "@" + topic;
+		try (var connection = broker.connectionFactory.createConnection()) {
+			Channel channel = connection.createChannel(false);
+			// The default prefetch (250) would take all 40; the bound of 4 leaves 36 with the broker.
+			await().atMost(Duration.ofSeconds(10)).until(() -> channel.queueDeclarePassive(queue).getMessageCount() <= 36);
+			Thread.sleep(300);
+			assertThat(channel.queueDeclarePassive(queue).getMessageCount()).isEqualTo(36);
+			release.countDown();
+			await().atMost(Duration.ofSeconds(10)).until(() -> received.get() == 40);
+			assertThat(channel.queueDeclarePassive(queue).getMessageCount()).isZero();
+		}
+		finally {
+			release.countDown();
+		}
 	}
 
 	@Test
