@@ -135,6 +135,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		}
 		this.lastDeliveryMillis = System.currentTimeMillis();
 		Map<String, String> headers = RabbitWire.stringHeaders(properties.getHeaders());
+		RabbitWire.addImplied(headers, properties.getPriority());
 		Envelope envelope;
 		try {
 			envelope = WireHeaders.read(headers, message.getBody(), properties.getReceivedRoutingKey());

@@ -2,19 +2,35 @@ package dev.amb.core.adapters.rabbitmq;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.LongString;
+import com.rabbitmq.client.impl.LongStringHelper;
 
+import dev.amb.core.MessageIds;
+import dev.amb.core.Priority;
+import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
+import dev.amb.core.support.UuidText;
 
 /**
  * The envelope on AMQP: the CloudEvents-named attributes of {@link WireHeaders} as application
  * headers (the canonical form, what a reader uses), mirrored into the AMQP basic properties that
  * AMQP tools show (message id, content type, timestamp, correlation id, priority, delivery mode);
  * the payload as the body.
+ * <p>
+ * A message carries as headers only what the rest of it does not already say, as on Kafka: the
+ * four attributes CloudEvents requires ({@code specversion}, {@code id}, {@code source},
+ * {@code type}), then {@code datacontenttype} unless JSON, {@code time} unless it is the time in
+ * the version 7 id, {@code ambpriority} only for the low lane, and {@code ambkey},
+ * {@code ambcorrelationid}, {@code ambreplyto} and {@code ambexpiresat} when set. The topic is the
+ * routing key; the high and normal lanes are the AMQP priority. Readers accept the full header set
+ * as well (what earlier versions wrote, what other clients may write); a header that is present
+ * wins over what it would be implied from.
  */
 final class RabbitWire {
 
@@ -22,32 +38,122 @@ final class RabbitWire {
 
 	private static final int TRANSIENT = 1;
 
+	private static final int LOW_LANE = Priority.LOW.lane();
+
+	// Header values as AMQP long strings: the client writes their bytes as they are, where it
+	// encodes a String twice (once to size the table, once to write it). Constants are built once;
+	// the client only reads them.
+	private static final LongString SPEC_VERSION = text(WireHeaders.SPEC_VERSION_1_0);
+
+	private static final LongString TYPE = text(WireHeaders.MESSAGE_TYPE);
+
+	private static final LongString BYTES = text(PayloadCodec.BYTES);
+
+	private static final LongString TEXT = text(PayloadCodec.TEXT);
+
+	private static final LongString LOW = text(Priority.LOW.wireName());
+
+	/** The last source written: a bus publishes under one source, so it is encoded once. */
+	private static volatile Source lastSource = new Source(WireHeaders.DEFAULT_SOURCE,
+			text(WireHeaders.DEFAULT_SOURCE));
+
 	private RabbitWire() {
 	}
 
-	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static AMQP.BasicProperties properties(Envelope envelope, boolean persistent) {
+		String id = envelope.id().toString();
+		String contentType = envelope.contentType();
+		Map<String, String> application = envelope.headers();
 		// The map is new and only ours: AMQP takes it as it is, saving a copy per publish.
-		Map<String, Object> headers = (Map) WireHeaders.write(envelope);
+		Map<String, Object> headers = new HashMap<>(16 + application.size() * 2);
+		headers.put(WireHeaders.SPEC_VERSION, SPEC_VERSION);
+		headers.put(WireHeaders.ID, LongStringHelper.asLongString(UuidText.toAscii(envelope.id())));
+		headers.put(WireHeaders.SOURCE, source(envelope.source()));
+		headers.put(WireHeaders.TYPE, TYPE);
+		if (MessageIds.epochMillis(envelope.id()) != envelope.timestamp()) {
+			headers.put(WireHeaders.TIME, WireHeaders.formatTime(envelope.timestamp()));
+		}
+		if (contentType != null && !PayloadCodec.JSON.equals(contentType)) {
+			headers.put(WireHeaders.CONTENT_TYPE, PayloadCodec.BYTES.equals(contentType) ? BYTES
+					: PayloadCodec.TEXT.equals(contentType) ? TEXT : contentType);
+		}
+		int lane = envelope.priority().lane();
+		if (lane == LOW_LANE) {
+			// AMQP priority 0 is also what a message without one gets: only this lane says so itself.
+			headers.put(WireHeaders.PRIORITY, LOW);
+		}
+		putIfSet(headers, WireHeaders.KEY, envelope.key());
+		putIfSet(headers, WireHeaders.CORRELATION_ID, envelope.correlationId());
+		putIfSet(headers, WireHeaders.REPLY_TO, envelope.replyTo());
+		if (envelope.expiresAt() != 0) {
+			headers.put(WireHeaders.EXPIRES_AT, WireHeaders.formatTime(envelope.expiresAt()));
+		}
+		headers.putAll(application);
 		return new AMQP.BasicProperties.Builder().headers(headers)
-			.messageId(envelope.id().toString())
-			.contentType(envelope.contentType())
+			.messageId(id)
+			.contentType(contentType)
 			.timestamp(new Date(envelope.timestamp()))
 			.correlationId(envelope.correlationId())
-			.priority(RabbitTopology.AMQP_PRIORITY[envelope.priority().lane()])
+			.priority(RabbitTopology.AMQP_PRIORITY[lane])
 			.deliveryMode(persistent ? PERSISTENT : TRANSIENT)
 			.type(WireHeaders.MESSAGE_TYPE)
 			.build();
 	}
 
 	/**
-	 * The headers as strings, whatever type an AMQP client gave them.
-	 * @param headers the AMQP headers, or null
-	 * @return a new map
+	 * Adds to received headers the lane a message's AMQP priority implies when no
+	 * {@code ambpriority} header names it: 2 and above the high lane, 1 the normal one. Priority 0
+	 * is also what a message published without one reports, so it implies nothing (the normal
+	 * lane, as before).
+	 * @param headers the received headers, as strings
+	 * @param amqpPriority the message's AMQP priority, or null
 	 */
+	static void addImplied(Map<String, String> headers, Integer amqpPriority) {
+		if (amqpPriority != null && amqpPriority > 0 && !headers.containsKey(WireHeaders.PRIORITY)) {
+			headers.put(WireHeaders.PRIORITY, ((amqpPriority >= 2) ? Priority.HIGH : Priority.NORMAL).wireName());
+		}
+	}
+
+	private static LongString source(String source) {
+		if (source == null) {
+			source = WireHeaders.DEFAULT_SOURCE;
+		}
+		Source last = lastSource;
+		if (source.equals(last.source())) {
+			return last.text();
+		}
+		LongString text = text(source);
+		lastSource = new Source(source, text);
+		return text;
+	}
+
+	private static LongString text(String value) {
+		return LongStringHelper.asLongString(value.getBytes(StandardCharsets.UTF_8));
+	}
+
+	private record Source(String source, LongString text) {
+	}
+
+	private static void putIfSet(Map<String, Object> headers, String name, String value) {
+		if (value != null) {
+			headers.put(name, value);
+		}
+	}
+
+	/**
+	 * The headers as strings, whatever type an AMQP client gave them.
+	 * @param headers the AMQP headers of a received message, or null; the message's own map
+	 * @return the same map if it holds only strings, else a new one
+	 */
+	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static Map<String, String> stringHeaders(Map<String, Object> headers) {
 		if (headers == null) {
 			return new LinkedHashMap<>();
+		}
+		if (allStrings(headers)) {
+			// Spring's converter already made strings of the AMQP long strings, in a map of the
+			// message's own: no second copy.
+			return (Map) headers;
 		}
 		Map<String, String> strings = new LinkedHashMap<>(headers.size() * 2);
 		headers.forEach((name, value) -> {
@@ -57,6 +163,15 @@ final class RabbitWire {
 			}
 		});
 		return strings;
+	}
+
+	private static boolean allStrings(Map<String, Object> headers) {
+		for (Object value : headers.values()) {
+			if (!(value instanceof String)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 }
