@@ -7,15 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.LongString;
-import com.rabbitmq.client.impl.LongStringHelper;
 
 import dev.amb.core.MessageIds;
 import dev.amb.core.Priority;
 import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
-import dev.amb.core.support.UuidText;
 
 /**
  * The envelope on AMQP: the CloudEvents-named attributes of {@link WireHeaders} as application
@@ -40,23 +37,6 @@ final class RabbitWire {
 
 	private static final int LOW_LANE = Priority.LOW.lane();
 
-	// Header values as AMQP long strings: the client writes their bytes as they are, where it
-	// encodes a String twice (once to size the table, once to write it). Constants are built once;
-	// the client only reads them.
-	private static final LongString SPEC_VERSION = text(WireHeaders.SPEC_VERSION_1_0);
-
-	private static final LongString TYPE = text(WireHeaders.MESSAGE_TYPE);
-
-	private static final LongString BYTES = text(PayloadCodec.BYTES);
-
-	private static final LongString TEXT = text(PayloadCodec.TEXT);
-
-	private static final LongString LOW = text(Priority.LOW.wireName());
-
-	/** The last source written: a bus publishes under one source, so it is encoded once. */
-	private static volatile Source lastSource = new Source(WireHeaders.DEFAULT_SOURCE,
-			text(WireHeaders.DEFAULT_SOURCE));
-
 	private RabbitWire() {
 	}
 
@@ -66,21 +46,22 @@ final class RabbitWire {
 		Map<String, String> application = envelope.headers();
 		// The map is new and only ours: AMQP takes it as it is, saving a copy per publish.
 		Map<String, Object> headers = new HashMap<>(16 + application.size() * 2);
-		headers.put(WireHeaders.SPEC_VERSION, SPEC_VERSION);
-		headers.put(WireHeaders.ID, LongStringHelper.asLongString(UuidText.toAscii(envelope.id())));
-		headers.put(WireHeaders.SOURCE, source(envelope.source()));
-		headers.put(WireHeaders.TYPE, TYPE);
+		// Header values as strings, not AMQP long strings: the client copies a long string through a
+		// new 4 KB buffer, a string it encodes directly.
+		headers.put(WireHeaders.SPEC_VERSION, WireHeaders.SPEC_VERSION_1_0);
+		headers.put(WireHeaders.ID, id);
+		headers.put(WireHeaders.SOURCE, (envelope.source() != null) ? envelope.source() : WireHeaders.DEFAULT_SOURCE);
+		headers.put(WireHeaders.TYPE, WireHeaders.MESSAGE_TYPE);
 		if (MessageIds.epochMillis(envelope.id()) != envelope.timestamp()) {
 			headers.put(WireHeaders.TIME, WireHeaders.formatTime(envelope.timestamp()));
 		}
 		if (contentType != null && !PayloadCodec.JSON.equals(contentType)) {
-			headers.put(WireHeaders.CONTENT_TYPE, PayloadCodec.BYTES.equals(contentType) ? BYTES
-					: PayloadCodec.TEXT.equals(contentType) ? TEXT : contentType);
+			headers.put(WireHeaders.CONTENT_TYPE, contentType);
 		}
 		int lane = envelope.priority().lane();
 		if (lane == LOW_LANE) {
 			// AMQP priority 0 is also what a message without one gets: only this lane says so itself.
-			headers.put(WireHeaders.PRIORITY, LOW);
+			headers.put(WireHeaders.PRIORITY, Priority.LOW.wireName());
 		}
 		putIfSet(headers, WireHeaders.KEY, envelope.key());
 		putIfSet(headers, WireHeaders.CORRELATION_ID, envelope.correlationId());
@@ -112,26 +93,6 @@ final class RabbitWire {
 		if (amqpPriority != null && amqpPriority > 0 && !headers.containsKey(WireHeaders.PRIORITY)) {
 			headers.put(WireHeaders.PRIORITY, ((amqpPriority >= 2) ? Priority.HIGH : Priority.NORMAL).wireName());
 		}
-	}
-
-	private static LongString source(String source) {
-		if (source == null) {
-			source = WireHeaders.DEFAULT_SOURCE;
-		}
-		Source last = lastSource;
-		if (source.equals(last.source())) {
-			return last.text();
-		}
-		LongString text = text(source);
-		lastSource = new Source(source, text);
-		return text;
-	}
-
-	private static LongString text(String value) {
-		return LongStringHelper.asLongString(value.getBytes(StandardCharsets.UTF_8));
-	}
-
-	private record Source(String source, LongString text) {
 	}
 
 	private static void putIfSet(Map<String, Object> headers, String name, String value) {
