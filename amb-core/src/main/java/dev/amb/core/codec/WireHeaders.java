@@ -22,8 +22,9 @@ import dev.amb.core.spi.Envelope;
  * {@code ambreplyto}, {@code ambexpiresat}. Every other header is an application header. Each
  * adapter carries these as its broker's native headers (Kafka record headers, AMQP application
  * properties, Redis stream fields); the payload travels as the body. {@link #write} writes the
- * full set; the Kafka adapter leaves out what its records already say (the topic, lane and key) and
- * reads the rest with the helpers here.
+ * full set; the Kafka adapter leaves out what its records already say (the topic, lane and key),
+ * the RabbitMQ adapter what the AMQP message says (the topic, the high and normal lanes), and both
+ * read the rest with the helpers here.
  */
 public final class WireHeaders {
 

@@ -25,10 +25,18 @@ final class LaneWorkers {
 	/** The AMQP client dispatches one channel's deliveries one at a time, so a plain counter is enough. */
 	private int nextUnkeyed;
 
-	LaneWorkers(String name, int concurrency, int starvationBound, Consumer<RabbitDelivery> processor) {
+	/**
+	 * @param name the subscription's id, for the thread names
+	 * @param concurrency the number of workers
+	 * @param starvationBound higher-lane deliveries before a waiting lower lane goes
+	 * @param processor handles one delivery
+	 * @param idle called by a worker that ran out of work, before it waits
+	 */
+	LaneWorkers(String name, int concurrency, int starvationBound, Consumer<RabbitDelivery> processor,
+			Runnable idle) {
 		this.workers = new Worker[concurrency];
 		for (int i = 0; i < concurrency; i++) {
-			this.workers[i] = new Worker(starvationBound, processor);
+			this.workers[i] = new Worker(starvationBound, processor, idle);
 			Thread thread = new Thread(this.workers[i], "amb-" + name + "-" + (i + 1));
 			thread.setDaemon(true);
 			this.threads.add(thread);
@@ -108,11 +116,14 @@ final class LaneWorkers {
 
 		private final Consumer<RabbitDelivery> processor;
 
+		private final Runnable idle;
+
 		private boolean stopped;
 
-		Worker(int starvationBound, Consumer<RabbitDelivery> processor) {
+		Worker(int starvationBound, Consumer<RabbitDelivery> processor, Runnable idle) {
 			this.lanes = new LaneQueues<>(starvationBound);
 			this.processor = processor;
+			this.idle = idle;
 		}
 
 		void offer(RabbitDelivery delivery) {
@@ -170,6 +181,17 @@ final class LaneWorkers {
 		private RabbitDelivery take() throws InterruptedException {
 			this.lock.lock();
 			try {
+				if (this.lanes.isEmpty() && !this.stopped) {
+					// Out of work: what was held back for later (acknowledgements) goes now, not
+					// while this worker's lock is held, so the connection's thread can go on.
+					this.lock.unlock();
+					try {
+						this.idle.run();
+					}
+					finally {
+						this.lock.lock();
+					}
+				}
 				while (this.lanes.isEmpty() && !this.stopped) {
 					this.notEmpty.await();
 				}

@@ -29,13 +29,17 @@ import dev.amb.core.spi.Envelope;
  * the subscription's queue, manual acknowledgements and the prefetch as the bound on what is held
  * in the process. Deliveries go to {@link LaneWorkers} by key, which run the bus's pipeline and
  * order what was prefetched by lane: RabbitMQ's priority queue orders the backlog on the broker,
- * the workers order the prefetch window, which would otherwise be first come first served. A message is acknowledged only after
- * the pipeline answered {@link Disposition#ACK}; {@link Disposition#REQUEUE} hands it back to the
- * broker after {@link RabbitBrokerSettings#requeueDelay()}.
+ * the workers order the prefetch window, which would otherwise be first come first served. A
+ * message is acknowledged only after the pipeline answered {@link Disposition#ACK}, in runs
+ * ({@link AckWindow}) of up to a quarter of the prefetch, sent at once when a worker runs out of
+ * work; {@link Disposition#REQUEUE} hands it back to the broker after
+ * {@link RabbitBrokerSettings#requeueDelay()}.
  */
 final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListener {
 
 	private static final System.Logger logger = System.getLogger(RabbitConsumer.class.getName());
+
+	private static final int MAX_ACK_BATCH = 64;
 
 	private final RabbitBrokerAdapter adapter;
 
@@ -59,6 +63,11 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 
 	private final AtomicInteger inFlight = new AtomicInteger();
 
+	private final int ackBatchSize;
+
+	/** The acknowledgements of the channel deliveries last came on. */
+	private volatile AckWindow acks;
+
 	private volatile boolean paused;
 
 	private volatile boolean closing;
@@ -77,7 +86,11 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		// Backpressure bounds what the process holds: never more unacknowledged than the queue bound.
 		this.prefetch = (spec.backpressure() != null)
 				? Math.min(settings.prefetch(), spec.backpressure().maxQueueSize()) : settings.prefetch();
-		this.workers = new LaneWorkers(spec.id(), spec.concurrency(), settings.starvationBound(), this::process);
+		// Acknowledgements go in runs of up to a quarter of the prefetch, so the broker keeps
+		// sending while a run is held back.
+		this.ackBatchSize = Math.max(1, Math.min(MAX_ACK_BATCH, this.prefetch / 4));
+		this.workers = new LaneWorkers(spec.id(), spec.concurrency(), settings.starvationBound(), this::process,
+				this::flushAcks);
 		this.container = new DirectMessageListenerContainer(connectionFactory);
 		this.container.setQueueNames(queue);
 		this.container.setAcknowledgeMode(AcknowledgeMode.MANUAL);
@@ -112,20 +125,23 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		// Acknowledge on the physical channel the delivery came on: the cached proxy may be given a new
 		// channel after a reconnect, where this tag would acknowledge a different message.
 		Channel channel = (cachedChannel instanceof ChannelProxy proxy) ? proxy.getTargetChannel() : cachedChannel;
+		AckWindow acks = acksFor(channel);
 		MessageProperties properties = message.getMessageProperties();
 		long tag = properties.getDeliveryTag();
+		acks.received(tag);
 		if (this.closing) {
-			settle(channel, tag, Disposition.REQUEUE);
+			settle(acks, tag, Disposition.REQUEUE);
 			return;
 		}
 		this.lastDeliveryMillis = System.currentTimeMillis();
 		Map<String, String> headers = RabbitWire.stringHeaders(properties.getHeaders());
+		RabbitWire.addImplied(headers, properties.getPriority());
 		Envelope envelope;
 		try {
 			envelope = WireHeaders.read(headers, message.getBody(), properties.getReceivedRoutingKey());
 		}
 		catch (MalformedEnvelopeException ex) {
-			settle(channel, tag, this.adapter.deadLetterUnreadable(properties.getReceivedRoutingKey(), headers,
+			settle(acks, tag, this.adapter.deadLetterUnreadable(properties.getReceivedRoutingKey(), headers,
 					message.getBody(), ex, this.spec.id()));
 			return;
 		}
@@ -133,15 +149,30 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 				|| (this.filter && !this.spec.pattern().matches(envelope.topic()))) {
 			// Not for this subscription: the lane is not consumed, or the internal exchange's binding
 			// is broader than the AMB pattern.
-			settle(channel, tag, Disposition.ACK);
+			settle(acks, tag, Disposition.ACK);
 			return;
 		}
-		this.workers.submit(new RabbitDelivery(envelope, channel, tag));
+		this.workers.submit(new RabbitDelivery(envelope, acks, tag));
+	}
+
+	private AckWindow acksFor(Channel channel) {
+		AckWindow acks = this.acks;
+		if (acks != null && acks.channel() == channel) {
+			return acks;
+		}
+		if (acks != null && acks.channel().isOpen()) {
+			// Deliveries come on another channel now; what the old one holds back goes first.
+			flush(acks);
+		}
+		acks = new AckWindow(channel, this.ackBatchSize);
+		this.acks = acks;
+		return acks;
 	}
 
 	private void process(RabbitDelivery delivery) {
 		if (!delivery.channel().isOpen()) {
 			// The broker already took it back when the channel closed; it will be delivered again.
+			delivery.acks().forget(delivery.deliveryTag());
 			return;
 		}
 		Disposition disposition;
@@ -152,13 +183,17 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		finally {
 			this.inFlight.decrementAndGet();
 		}
-		settle(delivery.channel(), delivery.deliveryTag(), disposition);
+		settle(delivery.acks(), delivery.deliveryTag(), disposition);
 	}
 
-	private void settle(Channel channel, long tag, Disposition disposition) {
+	private void settle(AckWindow acks, long tag, Disposition disposition) {
 		try {
 			if (disposition == Disposition.ACK) {
-				channel.basicAck(tag, false);
+				acks.ack(tag);
+				if (this.closing || this.paused) {
+					// A handler that finishes while the subscription stops holds nothing back.
+					acks.flush();
+				}
 				return;
 			}
 			Duration delay = this.settings.requeueDelay();
@@ -167,15 +202,35 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 				// unreachable, say) from spinning between broker and process.
 				TimeUnit.MILLISECONDS.sleep(delay.toMillis());
 			}
-			channel.basicNack(tag, false, true);
+			acks.requeue(tag);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
+			acks.forget(tag);
 		}
 		catch (Exception ex) {
 			// The channel is gone: the broker redelivers whatever was not acknowledged on it.
+			acks.forget(tag);
 			logger.log(System.Logger.Level.DEBUG, () -> "Could not settle delivery " + tag + " of '" + this.spec.id()
 					+ "' (" + disposition + "); the broker redelivers it", ex);
+		}
+	}
+
+	/** Sends the acknowledgements held back; a worker that ran out of work calls it. */
+	private void flushAcks() {
+		AckWindow acks = this.acks;
+		if (acks != null) {
+			flush(acks);
+		}
+	}
+
+	private void flush(AckWindow acks) {
+		try {
+			acks.flush();
+		}
+		catch (Exception ex) {
+			logger.log(System.Logger.Level.DEBUG, () -> "Could not acknowledge handled deliveries of '" + this.spec.id()
+					+ "'; the broker redelivers them", ex);
 		}
 	}
 
@@ -183,7 +238,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		for (RabbitDelivery delivery : this.workers.drainWaiting()) {
 			try {
 				if (delivery.channel().isOpen()) {
-					delivery.channel().basicNack(delivery.deliveryTag(), false, true);
+					delivery.acks().requeue(delivery.deliveryTag());
 				}
 			}
 			catch (Exception ex) {
@@ -197,6 +252,7 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		this.paused = true;
 		this.container.stop();
 		handBackWaiting();
+		flushAcks();
 	}
 
 	@Override
@@ -225,6 +281,8 @@ final class RabbitConsumer implements BrokerConsumer, ChannelAwareMessageListene
 		handBackWaiting();
 		this.workers.stop(deadline);
 		handBackWaiting();
+		// What was handled is acknowledged before the channel closes, not delivered again.
+		flushAcks();
 		long remainingMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
 		this.container.setShutdownTimeout(remainingMillis);
 		this.container.stop();

@@ -2,6 +2,7 @@ package dev.amb.core.adapters.rabbitmq;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
@@ -79,7 +80,7 @@ final class RabbitPublisher {
 		// Replies must reach their requester: one that reaches no queue fails instead of vanishing.
 		boolean mandatory = this.settings.mandatory() || exchange.equals(this.settings.internalExchange());
 		AMQP.BasicProperties properties = RabbitWire.properties(envelope, this.settings.persistent());
-		PendingSend pending = new PendingSend(this.window, envelope.id().toString(), topic);
+		PendingSend pending = new PendingSend(this.window, envelope.id(), topic);
 		this.lock.lock();
 		try {
 			ConfirmChannel confirmChannel = openChannel();
@@ -181,13 +182,14 @@ final class RabbitPublisher {
 
 		final Semaphore window;
 
-		final String id;
+		// The id's text is needed only when something went wrong: not made per send.
+		final UUID id;
 
 		final String topic;
 
 		final long startNanos = System.nanoTime();
 
-		PendingSend(Semaphore window, String id, String topic) {
+		PendingSend(Semaphore window, UUID id, String topic) {
 			this.window = window;
 			this.id = id;
 			this.topic = topic;
@@ -257,7 +259,7 @@ final class RabbitPublisher {
 				send.succeed();
 				return;
 			}
-			String reason = this.returned.remove(send.id);
+			String reason = this.returned.remove(send.id.toString());
 			if (reason == null) {
 				send.succeed();
 			}
