@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,6 +29,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.amb.core.DefaultMessageBus;
+import dev.amb.core.SubscribeOptions;
 import dev.amb.core.inmemory.InMemoryBroker;
 import dev.amb.core.persistence.FileMessageStore;
 import dev.amb.core.persistence.FsyncPolicy;
@@ -38,12 +40,18 @@ import dev.amb.core.persistence.FsyncPolicy;
  * <ul>
  * <li>{@code rawGroupCommitBound}: one thread writes {@value #IN_FLIGHT} records of the same size
  * with a plain {@link FileChannel} and forces once, as a group commit of that many publishes would;</li>
+ * <li>{@code rawGroupCommitBoundWithAcks}: the same with the bytes a message takes when one
+ * group subscription handles it (its record, which names the group, and the group's
+ * acknowledgement record);</li>
  * <li>{@code rawFsyncPerMessage}: one record written and forced at a time.</li>
  * </ul>
  * {@code durablePublish}: {@value #THREADS} publisher threads, each with {@value #WINDOW} publishes in
  * flight ({@value #IN_FLIGHT} in all), through a {@link DefaultMessageBus} with the in-memory
  * backend and a {@link FileMessageStore}; an operation is one publish whose future completed, so
- * its record was forced. Files go under {@code -Damb.bench.dir} (default {@code target/wal-bench}
+ * its record was forced. There is no subscription, so no acknowledgement is written.
+ * {@code durablePublishWithGroup}: the same with one group subscription ({@value #GROUP}) that
+ * handles every message, so each record names the group and each handled message adds an
+ * acknowledgement record for it, written by the same writer thread between the appends. Files go under {@code -Damb.bench.dir} (default {@code target/wal-bench}
  * in the working directory): put it on the disk you want to measure, not on a tmpfs.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -64,6 +72,8 @@ public class WalBenchmark {
 
 	static final String TOPIC = "bench.wal";
 
+	static final String GROUP = "bench";
+
 	static Path benchDirectory(String prefix) throws IOException {
 		Path base = Path.of(System.getProperty("amb.bench.dir", "target/wal-bench")).toAbsolutePath();
 		Files.createDirectories(base);
@@ -83,14 +93,21 @@ public class WalBenchmark {
 
 	/**
 	 * The size of one logged publish on disk, measured by logging one: what the raw bounds write per
-	 * message.
+	 * message. With a group subscription, the record names the group and the message is handled and
+	 * acknowledged for it, so the size includes the acknowledgement record.
+	 * @param withGroup whether a group subscription handles the message
+	 * @return the bytes written to the log for one message
 	 */
-	static int recordBytes() throws Exception {
+	static int recordBytes(boolean withGroup) throws Exception {
 		Path directory = benchDirectory("measure");
 		try {
 			try (FileMessageStore store = FileMessageStore.open(directory)) {
 				DefaultMessageBus bus = DefaultMessageBus.builder().adapter(new InMemoryBroker()).store(store).build();
+				if (withGroup) {
+					subscribeGroup(bus, new LongAdder());
+				}
 				bus.publish(TOPIC, PAYLOAD).get();
+				awaitAcknowledged(bus);
 				bus.close();
 			}
 			long total = 0;
@@ -104,6 +121,27 @@ public class WalBenchmark {
 		finally {
 			delete(directory);
 		}
+	}
+
+	static void subscribeGroup(DefaultMessageBus bus, LongAdder handled) {
+		bus.subscribe(TOPIC, String.class, (message) -> handled.increment(),
+				SubscribeOptions.builder().group(GROUP).build());
+	}
+
+	/**
+	 * Waits until every message logged is acknowledged (so its acknowledgements are queued for the
+	 * log before the bus closes), for at most a minute.
+	 * @param bus the bus
+	 * @return the messages still pending after the wait (0 unless the subscription fell behind)
+	 */
+	static long awaitAcknowledged(DefaultMessageBus bus) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+		long pending = bus.store().health().pending();
+		while (pending > 0 && System.nanoTime() < deadline) {
+			Thread.sleep(10);
+			pending = bus.store().health().pending();
+		}
+		return pending;
 	}
 
 	/** A bus with the in-memory backend and a log forced on every publish. */
@@ -129,21 +167,51 @@ public class WalBenchmark {
 
 	}
 
-	/** A plain file and records of the size a logged publish takes. */
-	@State(Scope.Thread)
-	public static class RawFile {
+	/**
+	 * A bus with the in-memory backend, a log forced on every publish and one group subscription
+	 * that handles every message, so that each message is acknowledged for the group in the log.
+	 */
+	@State(Scope.Benchmark)
+	public static class DurableBusWithGroup {
 
 		Path directory;
 
-		FileChannel channel;
+		DefaultMessageBus bus;
 
-		ByteBuffer batch;
-
-		ByteBuffer single;
+		final LongAdder handled = new LongAdder();
 
 		@Setup(Level.Trial)
-		public void open() throws Exception {
-			int record = recordBytes();
+		public void open() throws IOException {
+			this.directory = benchDirectory("bus-group");
+			FileMessageStore store = FileMessageStore.builder(this.directory).fsync(FsyncPolicy.ALWAYS).build();
+			this.bus = DefaultMessageBus.builder().adapter(new InMemoryBroker()).store(store).build();
+			subscribeGroup(this.bus, this.handled);
+		}
+
+		@TearDown(Level.Trial)
+		public void close() throws Exception {
+			// Shows that the subscription and its acknowledgements kept up with the publishers
+			long pending = awaitAcknowledged(this.bus);
+			System.out.printf("%n%d messages handled by the group, %d pending at the end of the trial%n",
+					this.handled.sum(), pending);
+			this.bus.close();
+			delete(this.directory);
+		}
+
+	}
+
+	/** A plain file and a batch of records of one size: what the raw bounds write. */
+	static final class RawLog {
+
+		private final Path directory;
+
+		final FileChannel channel;
+
+		final ByteBuffer batch;
+
+		final ByteBuffer single;
+
+		RawLog(int record) throws IOException {
 			this.directory = benchDirectory("raw");
 			this.channel = FileChannel.open(this.directory.resolve("raw.log"), StandardOpenOption.CREATE,
 					StandardOpenOption.WRITE);
@@ -159,10 +227,54 @@ public class WalBenchmark {
 			this.single.put(bytes);
 		}
 
-		@TearDown(Level.Trial)
-		public void close() throws IOException {
+		/** Writes the batch and forces it once, as a group commit of that many publishes would. */
+		void writeBatch() throws IOException {
+			this.batch.clear();
+			while (this.batch.hasRemaining()) {
+				this.channel.write(this.batch);
+			}
+			this.channel.force(false);
+		}
+
+		void close() throws IOException {
 			this.channel.close();
 			delete(this.directory);
+		}
+
+	}
+
+	/** A plain file and records of the size a logged publish takes. */
+	@State(Scope.Thread)
+	public static class RawFile {
+
+		RawLog log;
+
+		@Setup(Level.Trial)
+		public void open() throws Exception {
+			this.log = new RawLog(recordBytes(false));
+		}
+
+		@TearDown(Level.Trial)
+		public void close() throws IOException {
+			this.log.close();
+		}
+
+	}
+
+	/** A plain file and records of the size a message handled by one group subscription takes. */
+	@State(Scope.Thread)
+	public static class RawFileWithAcks {
+
+		RawLog log;
+
+		@Setup(Level.Trial)
+		public void open() throws Exception {
+			this.log = new RawLog(recordBytes(true));
+		}
+
+		@TearDown(Level.Trial)
+		public void close() throws IOException {
+			this.log.close();
 		}
 
 	}
@@ -170,11 +282,23 @@ public class WalBenchmark {
 	@Benchmark
 	@Threads(THREADS)
 	@OperationsPerInvocation(WINDOW)
-	@SuppressWarnings("unchecked")
 	public void durablePublish(DurableBus state) throws Exception {
+		publishWindow(state.bus);
+	}
+
+	@Benchmark
+	@Threads(THREADS)
+	@OperationsPerInvocation(WINDOW)
+	public void durablePublishWithGroup(DurableBusWithGroup state) throws Exception {
+		publishWindow(state.bus);
+	}
+
+	/** {@value #WINDOW} publishes in flight, then waits for all of them. */
+	@SuppressWarnings("unchecked")
+	private static void publishWindow(DefaultMessageBus bus) throws Exception {
 		CompletableFuture<UUID>[] futures = new CompletableFuture[WINDOW];
 		for (int i = 0; i < WINDOW; i++) {
-			futures[i] = state.bus.publish(TOPIC, PAYLOAD);
+			futures[i] = bus.publish(TOPIC, PAYLOAD);
 		}
 		for (CompletableFuture<UUID> future : futures) {
 			future.get();
@@ -185,23 +309,25 @@ public class WalBenchmark {
 	@Threads(1)
 	@OperationsPerInvocation(IN_FLIGHT)
 	public void rawGroupCommitBound(RawFile file) throws IOException {
-		ByteBuffer batch = file.batch;
-		batch.clear();
-		while (batch.hasRemaining()) {
-			file.channel.write(batch);
-		}
-		file.channel.force(false);
+		file.log.writeBatch();
+	}
+
+	@Benchmark
+	@Threads(1)
+	@OperationsPerInvocation(IN_FLIGHT)
+	public void rawGroupCommitBoundWithAcks(RawFileWithAcks file) throws IOException {
+		file.log.writeBatch();
 	}
 
 	@Benchmark
 	@Threads(1)
 	public void rawFsyncPerMessage(RawFile file) throws IOException {
-		ByteBuffer single = file.single;
-		single.clear();
-		while (single.hasRemaining()) {
-			file.channel.write(single);
+		RawLog log = file.log;
+		log.single.clear();
+		while (log.single.hasRemaining()) {
+			log.channel.write(log.single);
 		}
-		file.channel.force(false);
+		log.channel.force(false);
 	}
 
 }
