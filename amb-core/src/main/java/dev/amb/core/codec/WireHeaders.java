@@ -277,6 +277,27 @@ public final class WireHeaders {
 	}
 
 	/**
+	 * Whether a compact wire may leave out {@code time}: it is the time in the version 7 id, which
+	 * readers take when the header is absent.
+	 * @param envelope the envelope
+	 * @return whether the time is implied by the id
+	 */
+	public static boolean isTimeImpliedById(Envelope envelope) {
+		long timestamp = envelope.timestamp();
+		return timestamp > 0 && timestamp == MessageIds.epochMillis(envelope.id());
+	}
+
+	/**
+	 * Whether a compact wire may leave out {@code datacontenttype}: JSON, what readers assume
+	 * when the header is absent.
+	 * @param contentType the envelope's content type, or null
+	 * @return whether it is implied
+	 */
+	public static boolean isContentTypeImplied(String contentType) {
+		return contentType == null || PayloadCodec.JSON.equals(contentType);
+	}
+
+	/**
 	 * Formats Unix milliseconds exactly as {@code Instant.ofEpochMilli(millis).toString()} does,
 	 * without a formatter: it runs for every message published.
 	 * @param millis Unix milliseconds

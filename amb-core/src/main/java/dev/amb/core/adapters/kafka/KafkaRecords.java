@@ -69,7 +69,7 @@ public final class KafkaRecords {
 	 */
 	public static ProducerRecord<byte[], byte[]> toRecord(String kafkaTopic, Envelope envelope) {
 		Map<String, String> application = envelope.headers();
-		boolean writeTime = MessageIds.epochMillis(envelope.id()) != envelope.timestamp();
+		boolean writeTime = !WireHeaders.isTimeImpliedById(envelope);
 		Header contentType = contentType(envelope.contentType());
 		int count = 4 + (writeTime ? 1 : 0) + ((contentType != null) ? 1 : 0)
 				+ ((envelope.correlationId() != null) ? 1 : 0) + ((envelope.replyTo() != null) ? 1 : 0)
@@ -118,7 +118,7 @@ public final class KafkaRecords {
 	}
 
 	private static Header contentType(String contentType) {
-		if (contentType == null || PayloadCodec.JSON.equals(contentType)) {
+		if (WireHeaders.isContentTypeImplied(contentType)) {
 			return null;
 		}
 		if (PayloadCodec.BYTES.equals(contentType)) {

@@ -8,9 +8,7 @@ import java.util.Map;
 
 import com.rabbitmq.client.AMQP;
 
-import dev.amb.core.MessageIds;
 import dev.amb.core.Priority;
-import dev.amb.core.codec.PayloadCodec;
 import dev.amb.core.codec.WireHeaders;
 import dev.amb.core.spi.Envelope;
 
@@ -52,10 +50,10 @@ final class RabbitWire {
 		headers.put(WireHeaders.ID, id);
 		headers.put(WireHeaders.SOURCE, (envelope.source() != null) ? envelope.source() : WireHeaders.DEFAULT_SOURCE);
 		headers.put(WireHeaders.TYPE, WireHeaders.MESSAGE_TYPE);
-		if (MessageIds.epochMillis(envelope.id()) != envelope.timestamp()) {
+		if (!WireHeaders.isTimeImpliedById(envelope)) {
 			headers.put(WireHeaders.TIME, WireHeaders.formatTime(envelope.timestamp()));
 		}
-		if (contentType != null && !PayloadCodec.JSON.equals(contentType)) {
+		if (!WireHeaders.isContentTypeImplied(contentType)) {
 			headers.put(WireHeaders.CONTENT_TYPE, contentType);
 		}
 		int lane = envelope.priority().lane();

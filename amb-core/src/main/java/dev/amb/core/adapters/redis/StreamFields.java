@@ -110,12 +110,11 @@ final class StreamFields {
 		Text source = source(envelope.source());
 		fields.put(SOURCE, source.bytes, source.resp);
 		fields.put(TYPE, MESSAGE_TYPE, TYPE_RESP);
-		long timestamp = envelope.timestamp();
-		if (timestamp <= 0 || timestamp != MessageIds.epochMillis(envelope.id())) {
-			fields.put(TIME, bytes(WireHeaders.formatTime(timestamp)));
+		if (!WireHeaders.isTimeImpliedById(envelope)) {
+			fields.put(TIME, bytes(WireHeaders.formatTime(envelope.timestamp())));
 		}
 		String contentType = envelope.contentType();
-		if (contentType != null && !contentType.equals(DEFAULT_CONTENT_TYPE)) {
+		if (!WireHeaders.isContentTypeImplied(contentType)) {
 			putContentType(fields, contentType);
 		}
 		putIfSet(fields, KEY, envelope.key());
